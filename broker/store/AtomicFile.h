@@ -1,0 +1,22 @@
+#pragma once
+
+#include "Result.h"
+
+#include <QByteArray>
+#include <QString>
+
+namespace mcpbroker::store {
+
+// Whole-file writes that either happen completely or not at all: write a temporary file in the
+// same directory, fsync it, rename it over the target (and fsync the directory). Creates the
+// parent directory (mode 0700) when missing. New files get mode 0600.
+namespace AtomicFile {
+
+Result<void> write(const QString &path, const QByteArray &contents);
+
+// Copies `path` to "<path>.bak-<yyyyMMdd-HHmmss>" (atomically) before a rewrite of a file that
+// another program owns; returns the backup's path. No-op returning "" when `path` is missing.
+Result<QString> backup(const QString &path);
+
+} // namespace AtomicFile
+} // namespace mcpbroker::store
