@@ -40,8 +40,13 @@ public:
 private:
     // implementation-defined members follow
     State parseHead();
+    State parseHeadBlock(QByteArrayView head);
+    State parseTarget(const QByteArray &target);
+    State startBody();
     State parseBody();
     State fail(int status, QByteArray reason);
+    // Next line of m_buffer without its CRLF or bare LF, consumed; false when incomplete.
+    bool takeLine(QByteArray *line);
 
     Limits m_limits;
     QByteArray m_buffer;
@@ -49,6 +54,9 @@ private:
     enum class Phase { Head, FixedBody, ChunkSize, ChunkData, ChunkDataEnd, Trailers, Done, Failed };
     Phase m_phase = Phase::Head;
     qsizetype m_remaining = 0;
+    qsizetype m_scanPos = 0;      // head: bytes of m_buffer already searched for a line end
+    qsizetype m_lineStart = 0;    // head: start of the line being scanned
+    qsizetype m_trailerBytes = 0; // trailer section counts against maxHeaderBytes
     int m_errorStatus = 0;
     QByteArray m_errorReason;
 };
