@@ -1,0 +1,28 @@
+#include "store/ServerConfig.h"
+
+namespace mcpbroker::store {
+
+const ServerConfig *BrokerConfig::server(const QString &name) const
+{
+    for (const ServerConfig &candidate : servers) {
+        if (candidate.name == name)
+            return &candidate;
+    }
+    return nullptr;
+}
+
+namespace SecretKeys {
+
+QString bearer(const QString &serverName)
+{
+    return QStringLiteral("server/%1/bearer").arg(serverName);
+}
+
+QString header(const QString &serverName, const QString &headerName)
+{
+    // HTTP header names are case-insensitive: "X-Api-Key" and "x-api-key" are one secret.
+    return QStringLiteral("server/%1/header/%2").arg(serverName, headerName.toLower());
+}
+
+} // namespace SecretKeys
+} // namespace mcpbroker::store
