@@ -1,0 +1,1376 @@
+#include "mcp/StreamableHttpClient.h"
+
+#include "Logging.h"
+#include "mcp/ProtocolVersion.h"
+#include "mcp/SseParser.h"
+
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QNetworkRequest>
+#include <QPointer>
+#include <QTimer>
+
+#include <algorithm>
+#include <map>
+#include <vector>
+
+namespace mcpbroker::mcp {
+
+using json = nlohmann::json;
+
+namespace {
+
+// A POST stream that ends before its response is resumed with GET + Last-Event-ID (SEP-1699
+// polling) at most this many times in a row without receiving an event.
+constexpr int kMaxResumeAttempts = 5;
+// The standalone GET stream gives up for the session after this many failures in a row.
+constexpr int kMaxStandaloneFailures = 5;
+constexpr int kInitialBackoffMs = 500;
+constexpr int kMaxBackoffMs = 30'000;
+constexpr qint64 kMaxRetryMs = 10 * 60 * 1000; // cap for a server's "retry:" value
+constexpr qint64 kMaxJsonBodyBytes = 64 * 1024 * 1024;
+constexpr qsizetype kMaxQuotedServerMessage = 200;
+
+const QByteArray kAcceptPost = QByteArrayLiteral("application/json, text/event-stream");
+const QByteArray kAcceptStream = QByteArrayLiteral("text/event-stream");
+const QByteArray kSessionHeader = QByteArrayLiteral("Mcp-Session-Id");
+const QByteArray kProtocolHeader = QByteArrayLiteral("MCP-Protocol-Version");
+const QByteArray kLastEventIdHeader = QByteArrayLiteral("Last-Event-ID");
+
+int httpStatus(const QNetworkReply *reply)
+{
+    return reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+}
+
+bool isSuccess(int status)
+{
+    return status >= 200 && status < 300;
+}
+
+// "text/event-stream; charset=utf-8" -> "text/event-stream"
+QByteArray mediaType(const QNetworkReply *reply)
+{
+    QByteArray type = reply->rawHeader("Content-Type");
+    if (const qsizetype semicolon = type.indexOf(';'); semicolon >= 0)
+        type.truncate(semicolon);
+    return type.trimmed().toLower();
+}
+
+// The network failed before or while the HTTP answer arrived (as opposed to an HTTP status).
+bool isTransportError(QNetworkReply::NetworkError error)
+{
+    return (error >= QNetworkReply::ConnectionRefusedError
+            && error <= QNetworkReply::UnknownNetworkError
+            && error != QNetworkReply::TooManyRedirectsError
+            && error != QNetworkReply::InsecureRedirectError)
+            || (error >= QNetworkReply::ProxyConnectionRefusedError
+                && error <= QNetworkReply::UnknownProxyError);
+}
+
+QString describeTransportError(QNetworkReply::NetworkError error)
+{
+    switch (error) {
+    case QNetworkReply::ConnectionRefusedError:
+        return QStringLiteral("connection refused");
+    case QNetworkReply::RemoteHostClosedError:
+        return QStringLiteral("the server closed the connection");
+    case QNetworkReply::HostNotFoundError:
+        return QStringLiteral("host not found");
+    case QNetworkReply::TimeoutError:
+        return QStringLiteral("the connection timed out");
+    case QNetworkReply::OperationCanceledError:
+        return QStringLiteral("the request was aborted");
+    case QNetworkReply::SslHandshakeFailedError:
+        return QStringLiteral("the TLS handshake failed");
+    case QNetworkReply::TemporaryNetworkFailureError:
+    case QNetworkReply::NetworkSessionFailedError:
+        return QStringLiteral("the network is unavailable");
+    case QNetworkReply::ProxyConnectionRefusedError:
+    case QNetworkReply::ProxyConnectionClosedError:
+    case QNetworkReply::ProxyNotFoundError:
+    case QNetworkReply::ProxyTimeoutError:
+    case QNetworkReply::ProxyAuthenticationRequiredError:
+    case QNetworkReply::UnknownProxyError:
+        return QStringLiteral("the proxy failed");
+    default:
+        return QStringLiteral("the network request failed");
+    }
+}
+
+QString durationText(int ms)
+{
+    if (ms % 1000 == 0)
+        return ms == 1000 ? QStringLiteral("1 second")
+                          : QStringLiteral("%1 seconds").arg(ms / 1000);
+    if (ms < 1000)
+        return QStringLiteral("%1 ms").arg(ms);
+    return QStringLiteral("%1 seconds").arg(ms / 1000.0, 0, 'f', 1);
+}
+
+int backoffMs(int attempt)
+{
+    const int shift = std::clamp(attempt, 0, 16);
+    return std::min(kInitialBackoffMs << shift, kMaxBackoffMs);
+}
+
+int reconnectDelayMs(const SseParser &parser, int attempt)
+{
+    if (const auto retry = parser.retryMs())
+        return int(std::min(*retry, kMaxRetryMs));
+    return backoffMs(attempt);
+}
+
+// Session ids: visible ASCII only (0x21–0x7E), per the transport spec.
+bool isValidSessionId(QByteArrayView id)
+{
+    return std::all_of(id.begin(), id.end(), [](char c) { return c >= 0x21 && c <= 0x7E; });
+}
+
+std::optional<json> parseJson(QByteArrayView bytes)
+{
+    json value = json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
+    if (value.is_discarded())
+        return std::nullopt;
+    return value;
+}
+
+QByteArray serialize(const json &message)
+{
+    return QByteArray::fromStdString(message.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+bool isResponse(const json &message)
+{
+    return message.is_object() && message.contains("id") && !message.contains("method")
+            && (message.contains("result") || message.contains("error"));
+}
+
+bool isRequest(const json &message)
+{
+    return message.is_object() && message.contains("id") && message.contains("method");
+}
+
+std::optional<qint64> integerId(const json &message)
+{
+    const auto it = message.find("id");
+    if (it == message.end() || !it->is_number_integer())
+        return std::nullopt;
+    return it->get<qint64>();
+}
+
+QString jsonString(const json &object, const char *key)
+{
+    if (!object.is_object())
+        return {};
+    const auto it = object.find(key);
+    return it != object.end() && it->is_string() ? QString::fromStdString(it->get<std::string>())
+                                                 : QString();
+}
+
+// The JSON-RPC error message a server may put in the body of an HTTP error.
+QString serverErrorText(QByteArrayView body)
+{
+    const auto value = parseJson(body);
+    if (!value || !value->is_object())
+        return {};
+    QString text = jsonString(value->value("error", json::object()), "message");
+    if (text.size() > kMaxQuotedServerMessage)
+        text = text.left(kMaxQuotedServerMessage) + QChar(0x2026);
+    return text;
+}
+
+// The MCP spec answers a request carrying an unknown session id with 404. After a restart, servers
+// built on the TypeScript SDK answer 400 instead: "No valid session ID provided" (its
+// multi-session example) or "Server not initialized" (one transport per process). All of them
+// mean the same to us: the session is gone. A wrong guess costs one initialize, as the request is
+// retried on a new session only once.
+bool meansSessionNotFound(int status, QByteArrayView body, bool sentSessionId)
+{
+    if (!sentSessionId)
+        return false;
+    if (status == 404)
+        return true;
+    if (status != 400)
+        return false;
+    const QString text = serverErrorText(body);
+    return text.contains(QLatin1String("session"), Qt::CaseInsensitive)
+            || text.contains(QLatin1String("not initialized"), Qt::CaseInsensitive);
+}
+
+} // namespace
+
+struct StreamableHttpClient::Private
+{
+    enum class Purpose { Call, Handshake };
+
+    struct Pending
+    {
+        RequestId id = 0;
+        Purpose purpose = Purpose::Call;
+        QString method;
+        json params;
+        RequestCallbacks callbacks;
+        int timeoutMs = 0;
+        QTimer deadline;
+        QTimer resumeTimer;
+
+        QPointer<QNetworkReply> reply; // the POST, or the GET resuming its stream
+        SseParser parser;
+        bool modeDecided = false;
+        bool sseMode = false;
+        bool resuming = false;
+        int resumeAttempts = 0;
+
+        bool sent = false;
+        bool retriedOnNewSession = false;
+        quint64 generation = 0; // the session it was sent in
+        bool sentWithSession = false;
+
+        // Handshake only: the initialize result, held while notifications/initialized is posted.
+        QByteArray assignedSessionId;
+        bool awaitingInitializedAck = false;
+        json initializeResult;
+    };
+
+    Private(StreamableHttpClient *q, Options options, QNetworkAccessManager *network)
+        : q(q), options(std::move(options)), network(network)
+    {
+        getRetryTimer.setSingleShot(true);
+        QObject::connect(&getRetryTimer, &QTimer::timeout, q, [this] { startStandaloneStream(); });
+    }
+
+    StreamableHttpClient *q;
+    Options options;
+    QNetworkAccessManager *network;
+
+    State state = State::Disconnected;
+    Error lastError;
+
+    // The session (valid while Ready).
+    quint64 generation = 1;
+    QByteArray sessionId;
+    QString protocolVersion;
+    json serverCapabilities = json::object();
+    json serverInfo = json::object();
+    QString instructions;
+
+    RequestId nextId = 1;
+    std::map<RequestId, std::unique_ptr<Pending>> pending;
+    std::vector<json> queuedOutgoing; // notifications waiting for Ready
+
+    // The standalone GET stream.
+    QPointer<QNetworkReply> getReply;
+    SseParser getParser;
+    bool getDecided = false;
+    bool getSseMode = false;
+    bool getReceivedEvent = false;
+    bool getUnsupported = false;
+    int getFailures = 0;
+    QTimer getRetryTimer;
+
+    // --- helpers -------------------------------------------------------------------------
+
+    QString displayUrl() const
+    {
+        return options.url.adjusted(QUrl::RemoveUserInfo | QUrl::RemoveQuery | QUrl::RemoveFragment)
+                .toDisplayString();
+    }
+    QString hostForLog() const
+    {
+        const int port = options.url.port();
+        return port > 0 ? QStringLiteral("%1:%2").arg(options.url.host()).arg(port)
+                        : options.url.host();
+    }
+
+    Error unreachable(QNetworkReply::NetworkError error) const
+    {
+        return Error::make(Error::Kind::Unreachable,
+                           QStringLiteral("Cannot reach the MCP server at %1: %2.")
+                                   .arg(displayUrl(), describeTransportError(error)));
+    }
+    Error protocolError(const QString &what) const
+    {
+        return Error::make(Error::Kind::Protocol,
+                           QStringLiteral("The MCP server at %1 %2").arg(displayUrl(), what));
+    }
+    Error httpError(const QNetworkReply *reply, int status, QByteArrayView body,
+                    const QString &method) const;
+
+    void setState(State newState)
+    {
+        if (state == newState)
+            return;
+        state = newState;
+        Q_EMIT q->stateChanged(newState);
+    }
+
+    Pending *find(RequestId id)
+    {
+        const auto it = pending.find(id);
+        return it == pending.end() ? nullptr : it->second.get();
+    }
+
+    std::unique_ptr<Pending> take(RequestId id)
+    {
+        auto node = pending.extract(id);
+        if (node.empty())
+            return nullptr;
+        std::unique_ptr<Pending> p = std::move(node.mapped());
+        releaseReply(p->reply);
+        p->deadline.stop();
+        p->resumeTimer.stop();
+        return p;
+    }
+
+    void releaseReply(QPointer<QNetworkReply> &reply)
+    {
+        if (QNetworkReply *r = reply.data()) {
+            QObject::disconnect(r, nullptr, q, nullptr);
+            if (r->isRunning())
+                r->abort();
+            r->deleteLater();
+        }
+        reply = nullptr;
+    }
+
+    QNetworkRequest makeRequest(const QByteArray &accept, bool withSession) const
+    {
+        QNetworkRequest request(options.url);
+        // Credentials in our headers must never follow a redirect to another origin.
+        request.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
+                             QNetworkRequest::SameOriginRedirectPolicy);
+        request.setAttribute(QNetworkRequest::CacheLoadControlAttribute,
+                             QNetworkRequest::AlwaysNetwork);
+        request.setAttribute(QNetworkRequest::CacheSaveControlAttribute, false);
+        for (const auto &[name, value] : options.headers)
+            request.setRawHeader(name, value);
+        request.setRawHeader("Accept", accept);
+        if (withSession) {
+            if (!sessionId.isEmpty())
+                request.setRawHeader(kSessionHeader, sessionId);
+            if (!protocolVersion.isEmpty())
+                request.setRawHeader(kProtocolHeader, protocolVersion.toLatin1());
+        }
+        return request;
+    }
+
+    // --- lifecycle -----------------------------------------------------------------------
+
+    void startHandshake();
+    void acceptInitializeResult(Pending &p, const json &result);
+    void handshakeFinished(Result<json> result);
+    void connectFailed(const Error &error);
+    void connectionLost(const Error &error);
+    void dropSession();
+    void sendDelete();
+
+    // --- requests ------------------------------------------------------------------------
+
+    void startDeadline(Pending &p);
+    void send(Pending &p);
+    void attach(Pending &p, QNetworkReply *reply);
+    void onPendingReadyRead(RequestId id, QNetworkReply *reply);
+    void onPendingFinished(RequestId id, QNetworkReply *reply);
+    bool decideMode(Pending &p);
+    void processPendingStream(RequestId id, QByteArrayView bytes);
+    void handleMessage(const json &message, RequestId owner);
+    void completeWithResponse(RequestId id, const json &response);
+    void handleHttpAnswer(RequestId id, int status, const QByteArray &type, const QByteArray &body,
+                          const QNetworkReply *reply);
+    void handleTransportFailure(RequestId id, QNetworkReply::NetworkError error);
+    void streamEnded(RequestId id, QNetworkReply::NetworkError error);
+    void resume(RequestId id);
+    void sessionNotFound(RequestId id);
+    void onDeadline(RequestId id);
+    void finish(RequestId id, Result<json> result);
+
+    void postMessage(const json &message, const QString &label);
+    void sendQueuedOutgoing();
+
+    // --- the standalone GET stream -------------------------------------------------------
+
+    void startStandaloneStream();
+    void stopStandaloneStream();
+    void onStandaloneReadyRead(QNetworkReply *reply);
+    void onStandaloneFinished(QNetworkReply *reply);
+    void scheduleStandaloneReconnect();
+
+    void shutdown();
+};
+
+Error StreamableHttpClient::Private::httpError(const QNetworkReply *reply, int status,
+                                               QByteArrayView body, const QString &method) const
+{
+    const QString reason = reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString();
+    const QString statusText = reason.isEmpty() ? QString::number(status)
+                                                : QStringLiteral("%1 %2").arg(status).arg(reason);
+    if (status == 401 || status == 403) {
+        Error error = Error::make(
+                Error::Kind::Unauthorized,
+                QStringLiteral("The MCP server at %1 refused %2 (HTTP %3): sign in to it again.")
+                        .arg(displayUrl(), method, statusText));
+        const QByteArray challenge = reply->rawHeader("WWW-Authenticate");
+        error.data = json {{"wwwAuthenticate", challenge.toStdString()}};
+        return error;
+    }
+    QString text = QStringLiteral("answered %1 with HTTP %2").arg(method, statusText);
+    if (const QString serverText = serverErrorText(body); !serverText.isEmpty())
+        text += QStringLiteral(" (\"%1\")").arg(serverText);
+    if (status == 404)
+        text += QStringLiteral(": check the server URL");
+    return protocolError(text + QLatin1Char('.'));
+}
+
+// --- lifecycle ---------------------------------------------------------------------------
+
+void StreamableHttpClient::Private::startHandshake()
+{
+    auto p = std::make_unique<Pending>();
+    p->id = nextId++;
+    p->purpose = Purpose::Handshake;
+    p->method = QStringLiteral("initialize");
+    p->params = {{"protocolVersion", ProtocolVersion::kLatest.toStdString()},
+                 {"capabilities", options.capabilities},
+                 {"clientInfo", options.clientInfo}};
+    p->timeoutMs = options.connectTimeoutMs;
+    Pending &ref = *p;
+    pending.emplace(p->id, std::move(p));
+    qCInfo(lcUpstream).noquote() << "Connecting to MCP server at" << hostForLog();
+    startDeadline(ref);
+    send(ref);
+    setState(State::Connecting);
+}
+
+void StreamableHttpClient::Private::acceptInitializeResult(Pending &p, const json &result)
+{
+    const RequestId id = p.id;
+    if (!result.is_object() || !result.contains("protocolVersion")
+        || !result["protocolVersion"].is_string()) {
+        finish(id,
+               protocolError(QStringLiteral("answered initialize without a protocol version.")));
+        return;
+    }
+    const QString version = jsonString(result, "protocolVersion");
+    if (!ProtocolVersion::isSupported(version)) {
+        // Leave the session the server may have opened for us.
+        if (!p.assignedSessionId.isEmpty() && isValidSessionId(p.assignedSessionId)) {
+            sessionId = p.assignedSessionId;
+            sendDelete();
+            sessionId.clear();
+        }
+        finish(id,
+               protocolError(
+                       QStringLiteral("speaks MCP protocol version %1, which this broker does not "
+                                      "support (it supports %2). Update the server or the broker.")
+                               .arg(version,
+                                    ProtocolVersion::supported().join(QStringLiteral(", ")))));
+        return;
+    }
+    if (!isValidSessionId(p.assignedSessionId)) {
+        finish(id, protocolError(QStringLiteral("sent an invalid Mcp-Session-Id header.")));
+        return;
+    }
+
+    sessionId = p.assignedSessionId;
+    protocolVersion = version;
+    const json capabilities = result.value("capabilities", json::object());
+    serverCapabilities = capabilities.is_object() ? capabilities : json::object();
+    const json info = result.value("serverInfo", json::object());
+    serverInfo = info.is_object() ? info : json::object();
+    instructions = jsonString(result, "instructions");
+
+    // Lifecycle: the client sends notifications/initialized; we are Ready once the server took it,
+    // so later requests cannot overtake it on another connection.
+    releaseReply(p.reply);
+    p.awaitingInitializedAck = true;
+    p.initializeResult = result;
+    const json initialized = {{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}};
+    QNetworkRequest request = makeRequest(kAcceptPost, true);
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+    qCDebug(lcUpstream).noquote() << "POST notifications/initialized to" << hostForLog();
+    attach(p, network->post(request, serialize(initialized)));
+}
+
+void StreamableHttpClient::Private::handshakeFinished(Result<json> result)
+{
+    if (!result.ok()) {
+        connectFailed(result.error());
+        return;
+    }
+    QPointer<StreamableHttpClient> guard(q);
+    lastError = {};
+    getUnsupported = false;
+    getFailures = 0;
+    state = State::Ready; // announced below, once everything queued is on its way
+    qCInfo(lcUpstream).noquote() << "Connected to MCP server at" << hostForLog() << "protocol"
+                                 << protocolVersion << (sessionId.isEmpty() ? "without" : "with")
+                                 << "session";
+
+    std::vector<RequestId> queued;
+    for (const auto &[id, p] : pending) {
+        if (p->purpose == Purpose::Call && !p->sent)
+            queued.push_back(id);
+    }
+    for (const RequestId id : queued) {
+        if (Pending *p = find(id))
+            send(*p);
+    }
+    sendQueuedOutgoing();
+    startStandaloneStream();
+    // Announce Ready only now, so a slot reacting to it cannot overtake the queued requests.
+    state = State::Connecting;
+    setState(State::Ready);
+}
+
+void StreamableHttpClient::Private::connectFailed(const Error &error)
+{
+    QPointer<StreamableHttpClient> guard(q);
+    qCWarning(lcUpstream).noquote()
+            << "Connecting to MCP server at" << hostForLog() << "failed:" << error.message;
+    if (!sessionId.isEmpty())
+        sendDelete();
+    dropSession();
+    lastError = error;
+    if (!queuedOutgoing.empty()) {
+        qCWarning(lcUpstream) << "Dropped" << queuedOutgoing.size()
+                              << "notification(s) that waited for the connection";
+        queuedOutgoing.clear();
+    }
+
+    std::vector<std::unique_ptr<Pending>> failed;
+    std::vector<RequestId> ids;
+    for (const auto &[id, p] : pending) {
+        if (p->purpose == Purpose::Call && !p->sent)
+            ids.push_back(id);
+    }
+    for (const RequestId id : ids)
+        failed.push_back(take(id));
+
+    setState(State::Failed);
+    for (auto &p : failed) {
+        if (!guard)
+            return;
+        if (auto onResult = std::move(p->callbacks.onResult))
+            onResult(error);
+    }
+}
+
+void StreamableHttpClient::Private::connectionLost(const Error &error)
+{
+    if (state != State::Ready)
+        return;
+    QPointer<StreamableHttpClient> guard(q);
+    qCWarning(lcUpstream).noquote()
+            << "Lost the connection to MCP server at" << hostForLog() << "-" << error.message;
+    dropSession();
+    lastError = error;
+    queuedOutgoing.clear();
+
+    std::vector<std::unique_ptr<Pending>> failed;
+    std::vector<RequestId> ids;
+    for (const auto &[id, p] : pending) {
+        if (p->purpose == Purpose::Call && p->sent)
+            ids.push_back(id);
+    }
+    for (const RequestId id : ids)
+        failed.push_back(take(id));
+
+    setState(State::Disconnected);
+    for (auto &p : failed) {
+        if (!guard)
+            return;
+        if (auto onResult = std::move(p->callbacks.onResult))
+            onResult(error);
+    }
+}
+
+void StreamableHttpClient::Private::dropSession()
+{
+    ++generation;
+    sessionId.clear();
+    protocolVersion.clear();
+    serverCapabilities = json::object();
+    serverInfo = json::object();
+    instructions.clear();
+    stopStandaloneStream();
+    getParser = SseParser();
+    getUnsupported = false;
+    getFailures = 0;
+}
+
+void StreamableHttpClient::Private::sendDelete()
+{
+    QNetworkRequest request = makeRequest(QByteArrayLiteral("application/json"), true);
+    QNetworkReply *reply = network->deleteResource(request);
+    const QString host = hostForLog();
+    QObject::connect(reply, &QNetworkReply::finished, reply, [reply, host] {
+        const int status = httpStatus(reply);
+        qCDebug(lcUpstream).noquote() << "DELETE session at" << host << "answered" << status;
+        reply->deleteLater();
+    });
+}
+
+// --- requests ----------------------------------------------------------------------------
+
+void StreamableHttpClient::Private::startDeadline(Pending &p)
+{
+    if (p.timeoutMs <= 0)
+        return;
+    const RequestId id = p.id;
+    p.deadline.setSingleShot(true);
+    QObject::connect(&p.deadline, &QTimer::timeout, q, [this, id] { onDeadline(id); });
+    p.deadline.start(p.timeoutMs);
+}
+
+void StreamableHttpClient::Private::send(Pending &p)
+{
+    json body = {{"jsonrpc", "2.0"}, {"id", p.id}, {"method", p.method.toStdString()}};
+    if (!p.params.is_null())
+        body["params"] = p.params;
+    const bool handshake = p.purpose == Purpose::Handshake;
+    QNetworkRequest request = makeRequest(kAcceptPost, !handshake);
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+
+    p.sent = true;
+    p.generation = generation;
+    p.sentWithSession = !handshake && !sessionId.isEmpty();
+    p.parser = SseParser();
+    p.modeDecided = false;
+    p.sseMode = false;
+    p.resuming = false;
+    p.resumeAttempts = 0;
+    qCDebug(lcUpstream).noquote() << "POST" << p.method << "id" << p.id << "to" << hostForLog();
+    attach(p, network->post(request, serialize(body)));
+}
+
+void StreamableHttpClient::Private::attach(Pending &p, QNetworkReply *reply)
+{
+    const RequestId id = p.id;
+    p.reply = reply;
+    QObject::connect(reply, &QNetworkReply::readyRead, q,
+                     [this, id, reply] { onPendingReadyRead(id, reply); });
+    QObject::connect(reply, &QNetworkReply::finished, q,
+                     [this, id, reply] { onPendingFinished(id, reply); });
+}
+
+bool StreamableHttpClient::Private::decideMode(Pending &p)
+{
+    if (p.modeDecided)
+        return true;
+    const int status = httpStatus(p.reply);
+    if (status == 0)
+        return false;
+    p.modeDecided = true;
+    p.sseMode = isSuccess(status) && mediaType(p.reply) == kAcceptStream;
+    if (p.purpose == Purpose::Handshake && !p.awaitingInitializedAck && isSuccess(status))
+        p.assignedSessionId = p.reply->rawHeader(kSessionHeader);
+    return true;
+}
+
+void StreamableHttpClient::Private::onPendingReadyRead(RequestId id, QNetworkReply *reply)
+{
+    Pending *p = find(id);
+    if (!p || p->reply != reply || p->awaitingInitializedAck || !decideMode(*p))
+        return;
+    if (p->sseMode) {
+        processPendingStream(id, reply->readAll());
+    } else if (reply->bytesAvailable() > kMaxJsonBodyBytes) {
+        finish(id,
+               protocolError(
+                       QStringLiteral("sent an answer to %1 that is too large.").arg(p->method)));
+    }
+    // Otherwise a JSON body or an HTTP error: read it whole when the reply finishes.
+}
+
+void StreamableHttpClient::Private::onPendingFinished(RequestId id, QNetworkReply *reply)
+{
+    Pending *p = find(id);
+    if (!p || p->reply != reply)
+        return;
+    const QNetworkReply::NetworkError error = reply->error();
+    const int status = httpStatus(reply);
+
+    if (p->awaitingInitializedAck) {
+        if (status == 0 || isTransportError(error))
+            finish(id, unreachable(error));
+        else if (isSuccess(status))
+            finish(id, p->initializeResult);
+        else
+            finish(id,
+                   httpError(reply, status, reply->readAll(),
+                             QStringLiteral("notifications/initialized")));
+        return;
+    }
+
+    decideMode(*p);
+    if (p->sseMode) {
+        QPointer<StreamableHttpClient> guard(q);
+        processPendingStream(id, reply->readAll());
+        if (!guard)
+            return;
+        if (const Pending *again = find(id); again && again->reply == reply)
+            streamEnded(id, error);
+        return;
+    }
+    if (status == 0 || isTransportError(error)) {
+        handleTransportFailure(id, error);
+        return;
+    }
+    const QByteArray type = mediaType(reply);
+    const QByteArray body = reply->readAll();
+    handleHttpAnswer(id, status, type, body, reply);
+}
+
+void StreamableHttpClient::Private::processPendingStream(RequestId id, QByteArrayView bytes)
+{
+    Pending *p = find(id);
+    if (!p)
+        return;
+    const QList<SseParser::Event> events = p->parser.feed(bytes);
+    if (p->parser.failed()) {
+        finish(id,
+               protocolError(
+                       QStringLiteral("sent an event for %1 that is too large.").arg(p->method)));
+        return;
+    }
+    QPointer<StreamableHttpClient> guard(q);
+    for (const SseParser::Event &event : events) {
+        if (!guard || !(p = find(id)))
+            return;
+        p->resumeAttempts = 0;
+        if (event.type != QLatin1String("message") || event.data.trimmed().isEmpty())
+            continue; // e.g. the priming event of SEP-1699: only an id
+        const auto message = parseJson(event.data);
+        if (!message || !(message->is_object() || message->is_array())) {
+            finish(id,
+                   protocolError(QStringLiteral("sent malformed JSON on the stream for %1.")
+                                         .arg(p->method)));
+            return;
+        }
+        if (message->is_array()) { // a batch (2025-03-26)
+            for (const json &item : *message) {
+                if (!guard || !find(id))
+                    return;
+                handleMessage(item, id);
+            }
+        } else {
+            handleMessage(*message, id);
+        }
+    }
+}
+
+// A message from the server: a response completes its request; anything else goes to the
+// request's onMessage (or serverMessage for the GET stream, owner 0, or without onMessage).
+void StreamableHttpClient::Private::handleMessage(const json &message, RequestId owner)
+{
+    if (isResponse(message)) {
+        const auto id = integerId(message);
+        if (Pending *p = id ? find(*id) : nullptr; p && p->sent) {
+            completeWithResponse(*id, message);
+        } else {
+            qCDebug(lcUpstream) << "Ignoring a response for an unknown request from"
+                                << hostForLog();
+        }
+        return;
+    }
+    if (!message.is_object() || !message.contains("method") || !message["method"].is_string()) {
+        qCWarning(lcUpstream).noquote()
+                << "Ignoring a malformed JSON-RPC message from" << hostForLog();
+        return;
+    }
+    if (isRequest(message) && message["method"] == "ping") {
+        // Base protocol: the receiver of a ping answers promptly with an empty result.
+        postMessage({{"jsonrpc", "2.0"}, {"id", message["id"]}, {"result", json::object()}},
+                    QStringLiteral("response to ping"));
+        return;
+    }
+    Pending *p = owner ? find(owner) : nullptr;
+    if (p && p->callbacks.onMessage) {
+        // A copy: the callback may cancel the request, destroying the original.
+        const auto onMessage = p->callbacks.onMessage;
+        onMessage(message);
+    } else {
+        Q_EMIT q->serverMessage(message);
+    }
+}
+
+void StreamableHttpClient::Private::completeWithResponse(RequestId id, const json &response)
+{
+    const auto error = response.find("error");
+    if (error == response.end()) {
+        finish(id, response.value("result", json()));
+        return;
+    }
+    if (!error->is_object() || !error->contains("code") || !(*error)["code"].is_number_integer()) {
+        finish(id, protocolError(QStringLiteral("sent a malformed error object.")));
+        return;
+    }
+    Error rpc;
+    rpc.kind = Error::Kind::Rpc;
+    rpc.rpcCode = (*error)["code"].get<int>();
+    rpc.message = jsonString(*error, "message");
+    if (rpc.message.isEmpty())
+        rpc.message = QStringLiteral("The MCP server at %1 answered with error %2.")
+                              .arg(displayUrl())
+                              .arg(rpc.rpcCode);
+    rpc.data = error->value("data", json());
+    finish(id, rpc);
+}
+
+void StreamableHttpClient::Private::handleHttpAnswer(RequestId id, int status,
+                                                     const QByteArray &type, const QByteArray &body,
+                                                     const QNetworkReply *reply)
+{
+    Pending *p = find(id);
+    if (isSuccess(status)) {
+        if (body.isEmpty()) {
+            finish(id,
+                   protocolError(QStringLiteral("accepted %1 (HTTP %2) without answering it.")
+                                         .arg(p->method)
+                                         .arg(status)));
+            return;
+        }
+        if (type != "application/json") {
+            finish(id,
+                   protocolError(
+                           QStringLiteral("answered %1 with content type '%2' instead of JSON or "
+                                          "an event stream.")
+                                   .arg(p->method, QString::fromLatin1(type))));
+            return;
+        }
+        const auto message = parseJson(body);
+        if (!message || !(message->is_object() || message->is_array())) {
+            finish(id,
+                   protocolError(
+                           QStringLiteral("sent malformed JSON in reply to %1.").arg(p->method)));
+            return;
+        }
+        QPointer<StreamableHttpClient> guard(q);
+        if (message->is_array()) {
+            for (const json &item : *message) {
+                if (!guard || !find(id))
+                    return;
+                handleMessage(item, id);
+            }
+        } else {
+            handleMessage(*message, id);
+        }
+        if (guard && (p = find(id))) {
+            finish(id,
+                   protocolError(
+                           QStringLiteral("answered %1 without a response to it.").arg(p->method)));
+        }
+        return;
+    }
+
+    if (meansSessionNotFound(status, body, p->sentWithSession)) {
+        if (p->resuming) {
+            finish(id,
+                   Error::make(Error::Kind::Unreachable,
+                               QStringLiteral("The MCP server at %1 ended the session while "
+                                              "%2 was running.")
+                                       .arg(displayUrl(), p->method)));
+        } else {
+            sessionNotFound(id);
+        }
+        return;
+    }
+    qCWarning(lcUpstream).noquote()
+            << p->method << "id" << id << "to" << hostForLog() << "failed with HTTP" << status;
+    finish(id, httpError(reply, status, body, p->method));
+}
+
+void StreamableHttpClient::Private::handleTransportFailure(RequestId id,
+                                                           QNetworkReply::NetworkError error)
+{
+    Pending *p = find(id);
+    qCDebug(lcUpstream).noquote() << p->method << "id" << id << "to" << hostForLog()
+                                  << "failed:" << describeTransportError(error);
+    if (p->purpose == Purpose::Call && p->generation == generation && state == State::Ready) {
+        // The upstream went away (e.g. its process was killed): everything in flight fails, and
+        // the next request starts a new session.
+        connectionLost(unreachable(error));
+        return;
+    }
+    finish(id, unreachable(error));
+}
+
+void StreamableHttpClient::Private::streamEnded(RequestId id, QNetworkReply::NetworkError error)
+{
+    Pending *p = find(id);
+    releaseReply(p->reply);
+    const bool sameSession = p->generation == generation && state == State::Ready;
+    if (p->purpose == Purpose::Call && sameSession && !p->parser.lastEventId().isEmpty()
+        && p->resumeAttempts < kMaxResumeAttempts) {
+        // SEP-1699: the server may close the connection before the response; poll the stream
+        // again with GET + Last-Event-ID after its retry time.
+        const int delay = reconnectDelayMs(p->parser, p->resumeAttempts);
+        ++p->resumeAttempts;
+        qCDebug(lcUpstream).noquote()
+                << "Stream for" << p->method << "id" << id << "from" << hostForLog()
+                << "ended before its response; resuming in" << delay << "ms";
+        p->resumeTimer.setSingleShot(true);
+        QObject::disconnect(&p->resumeTimer, nullptr, q, nullptr);
+        QObject::connect(&p->resumeTimer, &QTimer::timeout, q, [this, id] { resume(id); });
+        p->resumeTimer.start(delay);
+        return;
+    }
+    if (isTransportError(error)) {
+        handleTransportFailure(id, error);
+        return;
+    }
+    finish(id,
+           protocolError(QStringLiteral("closed the stream for %1 without answering it.")
+                                 .arg(p->method)));
+}
+
+void StreamableHttpClient::Private::resume(RequestId id)
+{
+    Pending *p = find(id);
+    if (!p)
+        return;
+    if (p->generation != generation || state != State::Ready) {
+        finish(id,
+               Error::make(Error::Kind::Unreachable,
+                           QStringLiteral("The session with the MCP server at %1 ended while "
+                                          "%2 was running.")
+                                   .arg(displayUrl(), p->method)));
+        return;
+    }
+    QNetworkRequest request = makeRequest(kAcceptStream, true);
+    request.setRawHeader(kLastEventIdHeader, p->parser.lastEventId().toUtf8());
+    p->parser.restartStream();
+    p->modeDecided = false;
+    p->sseMode = false;
+    p->resuming = true;
+    qCDebug(lcUpstream).noquote() << "GET (resume)" << p->method << "id" << id << "from"
+                                  << hostForLog();
+    attach(*p, network->get(request));
+}
+
+void StreamableHttpClient::Private::sessionNotFound(RequestId id)
+{
+    Pending *p = find(id);
+    if (p->retriedOnNewSession) {
+        finish(id,
+               protocolError(QStringLiteral("did not recognise a new session either; %1 "
+                                            "was not sent.")
+                                     .arg(p->method)));
+        return;
+    }
+    // Transport spec: HTTP 404 for our session id means it ended; start a new session and send
+    // the request again there (the server never processed it).
+    p->retriedOnNewSession = true;
+    p->sent = false;
+    releaseReply(p->reply);
+    if (p->generation == generation) {
+        qCInfo(lcUpstream).noquote() << "MCP server at" << hostForLog()
+                                     << "no longer knows our session; starting a new one";
+        dropSession();
+        startHandshake();
+    } else if (state == State::Ready) {
+        send(*p);
+    } else if (state != State::Connecting) {
+        startHandshake();
+    }
+}
+
+void StreamableHttpClient::Private::onDeadline(RequestId id)
+{
+    Pending *p = find(id);
+    if (!p)
+        return;
+    const QString limit = durationText(p->timeoutMs);
+    if (p->purpose == Purpose::Handshake) {
+        // Lifecycle: initialize must not be cancelled; it just failed.
+        finish(id,
+               Error::make(Error::Kind::Timeout,
+                           QStringLiteral("The MCP server at %1 did not answer initialize "
+                                          "within %2.")
+                                   .arg(displayUrl(), limit)));
+        return;
+    }
+    const QString method = p->method;
+    if (p->sent && p->generation == generation && state == State::Ready) {
+        const QString reason = QStringLiteral("Timed out after %1.").arg(limit);
+        postMessage({{"jsonrpc", "2.0"},
+                     {"method", "notifications/cancelled"},
+                     {"params", {{"requestId", id}, {"reason", reason.toStdString()}}}},
+                    QStringLiteral("notifications/cancelled for request %1").arg(id));
+    }
+    qCWarning(lcUpstream).noquote()
+            << method << "id" << id << "to" << hostForLog() << "timed out after" << limit;
+    finish(id,
+           Error::make(Error::Kind::Timeout,
+                       QStringLiteral("The MCP server at %1 did not answer %2 within %3; the "
+                                      "request was cancelled.")
+                               .arg(displayUrl(), method, limit)));
+}
+
+void StreamableHttpClient::Private::finish(RequestId id, Result<json> result)
+{
+    const auto it = pending.find(id);
+    if (it == pending.end())
+        return;
+    Pending &p = *it->second;
+    if (p.purpose == Purpose::Handshake && result.ok() && !p.awaitingInitializedAck) {
+        acceptInitializeResult(p, result.value());
+        return;
+    }
+    qCDebug(lcUpstream).noquote() << p.method << "id" << id << "from" << hostForLog()
+                                  << (result.ok() ? "succeeded" : "failed");
+    std::unique_ptr<Pending> done = take(id);
+    if (done->purpose == Purpose::Handshake) {
+        handshakeFinished(std::move(result));
+        return;
+    }
+    auto onResult = std::move(done->callbacks.onResult);
+    done.reset();
+    if (onResult)
+        onResult(std::move(result));
+}
+
+// Notifications and responses: the server answers 202 Accepted; nothing else to wait for.
+void StreamableHttpClient::Private::postMessage(const json &message, const QString &label)
+{
+    QNetworkRequest request = makeRequest(kAcceptPost, true);
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+    QNetworkReply *reply = network->post(request, serialize(message));
+    const quint64 sentGeneration = generation;
+    const bool withSession = !sessionId.isEmpty();
+    qCDebug(lcUpstream).noquote() << "POST" << label << "to" << hostForLog();
+    QObject::connect(reply, &QNetworkReply::finished, reply, &QObject::deleteLater);
+    QObject::connect(reply, &QNetworkReply::finished, q,
+                     [this, reply, label, sentGeneration, withSession] {
+                         const int status = httpStatus(reply);
+                         if (isSuccess(status)) {
+                             qCDebug(lcUpstream).noquote() << label << "accepted by" << hostForLog()
+                                                           << "with HTTP" << status;
+                             return;
+                         }
+                         if (status == 0) {
+                             qCWarning(lcUpstream).noquote()
+                                     << label << "to" << hostForLog()
+                                     << "failed:" << describeTransportError(reply->error());
+                             return;
+                         }
+                         qCWarning(lcUpstream).noquote()
+                                 << label << "rejected by" << hostForLog() << "with HTTP" << status;
+                         if (sentGeneration == generation && state == State::Ready
+                             && meansSessionNotFound(status, reply->readAll(), withSession)) {
+                             qCInfo(lcUpstream).noquote() << "MCP server at" << hostForLog()
+                                                          << "no longer knows our session";
+                             dropSession();
+                             setState(State::Disconnected);
+                         }
+                     });
+}
+
+void StreamableHttpClient::Private::sendQueuedOutgoing()
+{
+    std::vector<json> outgoing;
+    outgoing.swap(queuedOutgoing);
+    for (const json &message : outgoing)
+        postMessage(message, jsonString(message, "method"));
+}
+
+// --- the standalone GET stream -----------------------------------------------------------
+
+void StreamableHttpClient::Private::startStandaloneStream()
+{
+    if (state != State::Ready || getUnsupported || getReply)
+        return;
+    QNetworkRequest request = makeRequest(kAcceptStream, true);
+    if (!getParser.lastEventId().isEmpty())
+        request.setRawHeader(kLastEventIdHeader, getParser.lastEventId().toUtf8());
+    getParser.restartStream();
+    getDecided = false;
+    getSseMode = false;
+    getReceivedEvent = false;
+    qCDebug(lcUpstream).noquote() << "GET stream from" << hostForLog();
+    QNetworkReply *reply = network->get(request);
+    getReply = reply;
+    QObject::connect(reply, &QNetworkReply::readyRead, q,
+                     [this, reply] { onStandaloneReadyRead(reply); });
+    QObject::connect(reply, &QNetworkReply::finished, q,
+                     [this, reply] { onStandaloneFinished(reply); });
+}
+
+void StreamableHttpClient::Private::stopStandaloneStream()
+{
+    getRetryTimer.stop();
+    releaseReply(getReply);
+}
+
+void StreamableHttpClient::Private::onStandaloneReadyRead(QNetworkReply *reply)
+{
+    if (reply != getReply)
+        return;
+    if (!getDecided) {
+        const int status = httpStatus(reply);
+        if (status == 0)
+            return;
+        getDecided = true;
+        getSseMode = isSuccess(status) && mediaType(reply) == kAcceptStream;
+    }
+    if (!getSseMode)
+        return;
+    const QList<SseParser::Event> events = getParser.feed(reply->readAll());
+    if (getParser.failed()) {
+        qCWarning(lcUpstream).noquote()
+                << "Event on the GET stream from" << hostForLog() << "is too large; reconnecting";
+        releaseReply(getReply);
+        ++getFailures;
+        scheduleStandaloneReconnect();
+        return;
+    }
+    QPointer<StreamableHttpClient> guard(q);
+    const quint64 streamGeneration = generation;
+    for (const SseParser::Event &event : events) {
+        if (!guard || generation != streamGeneration)
+            return;
+        getReceivedEvent = true;
+        getFailures = 0;
+        if (event.type != QLatin1String("message") || event.data.trimmed().isEmpty())
+            continue;
+        const auto message = parseJson(event.data);
+        if (!message || !(message->is_object() || message->is_array())) {
+            qCWarning(lcUpstream).noquote()
+                    << "Ignoring malformed JSON on the GET stream from" << hostForLog();
+            continue;
+        }
+        if (message->is_array()) {
+            for (const json &item : *message) {
+                if (!guard || generation != streamGeneration)
+                    return;
+                handleMessage(item, 0);
+            }
+        } else {
+            handleMessage(*message, 0);
+        }
+    }
+}
+
+void StreamableHttpClient::Private::onStandaloneFinished(QNetworkReply *reply)
+{
+    if (reply != getReply)
+        return;
+    QPointer<StreamableHttpClient> guard(q);
+    const quint64 streamGeneration = generation;
+    onStandaloneReadyRead(reply); // the rest of the stream, if any
+    if (!guard || generation != streamGeneration || reply != getReply)
+        return;
+    const int status = httpStatus(reply);
+    const QNetworkReply::NetworkError error = reply->error();
+    const QByteArray body = getSseMode ? QByteArray() : reply->readAll();
+    QObject::disconnect(reply, nullptr, q, nullptr);
+    reply->deleteLater();
+    getReply = nullptr;
+
+    if (getSseMode) {
+        // The stream dropped or the server closed it: reconnect with Last-Event-ID.
+        getFailures = getReceivedEvent ? 0 : getFailures + 1;
+        qCDebug(lcUpstream).noquote()
+                << "GET stream from" << hostForLog() << "ended"
+                << (isTransportError(error) ? describeTransportError(error) : QString());
+        scheduleStandaloneReconnect();
+        return;
+    }
+    if (status == 0) {
+        // Could not even reach the server again: it is gone.
+        connectionLost(unreachable(error));
+        return;
+    }
+    if (status == 405) {
+        qCDebug(lcUpstream).noquote() << "MCP server at" << hostForLog() << "offers no GET stream";
+        getUnsupported = true;
+        return;
+    }
+    if (meansSessionNotFound(status, body, !sessionId.isEmpty())) {
+        qCInfo(lcUpstream).noquote()
+                << "MCP server at" << hostForLog() << "no longer knows our session";
+        dropSession();
+        setState(State::Disconnected);
+        return;
+    }
+    if (status == 401 || status == 403) {
+        qCWarning(lcUpstream).noquote()
+                << "GET stream from" << hostForLog() << "refused with HTTP" << status;
+        return;
+    }
+    qCWarning(lcUpstream).noquote()
+            << "GET stream from" << hostForLog() << "answered HTTP" << status;
+    ++getFailures;
+    scheduleStandaloneReconnect();
+}
+
+void StreamableHttpClient::Private::scheduleStandaloneReconnect()
+{
+    if (state != State::Ready)
+        return;
+    if (getFailures >= kMaxStandaloneFailures) {
+        qCWarning(lcUpstream).noquote()
+                << "Giving up on the GET stream from" << hostForLog() << "for this session";
+        return;
+    }
+    getRetryTimer.start(reconnectDelayMs(getParser, getFailures));
+}
+
+void StreamableHttpClient::Private::shutdown()
+{
+    getRetryTimer.stop();
+    releaseReply(getReply);
+    for (auto &[id, p] : pending) {
+        releaseReply(p->reply);
+        p->deadline.stop();
+        p->resumeTimer.stop();
+    }
+    pending.clear();
+}
+
+// --- StreamableHttpClient ------------------------------------------------------------------
+
+StreamableHttpClient::StreamableHttpClient(Options options, QNetworkAccessManager *network,
+                                           QObject *parent)
+    : QObject(parent), d(std::make_unique<Private>(this, std::move(options), network))
+{ }
+
+// Requests still in flight are dropped without calling their onResult: the owner is going away.
+StreamableHttpClient::~StreamableHttpClient()
+{
+    d->shutdown();
+}
+
+StreamableHttpClient::State StreamableHttpClient::state() const
+{
+    return d->state;
+}
+
+Error StreamableHttpClient::lastError() const
+{
+    return d->lastError;
+}
+
+void StreamableHttpClient::connectToServer()
+{
+    if (d->state == State::Ready || d->state == State::Connecting)
+        return;
+    d->startHandshake();
+}
+
+void StreamableHttpClient::disconnectFromServer()
+{
+    QPointer<StreamableHttpClient> guard(this);
+    if (!d->sessionId.isEmpty()) {
+        qCInfo(lcUpstream).noquote() << "Ending the session with MCP server at" << d->hostForLog();
+        d->sendDelete();
+    }
+    d->dropSession();
+    d->queuedOutgoing.clear();
+
+    std::vector<std::unique_ptr<Private::Pending>> dropped;
+    std::vector<RequestId> ids;
+    for (const auto &[id, p] : d->pending)
+        ids.push_back(id);
+    for (const RequestId id : ids)
+        dropped.push_back(d->take(id));
+
+    d->setState(State::Disconnected);
+    const Error cancelled = Error::make(
+            Error::Kind::Cancelled,
+            QStringLiteral("The request was cancelled because the connection to the MCP server at "
+                           "%1 was closed.")
+                    .arg(d->displayUrl()));
+    for (auto &p : dropped) {
+        if (!guard)
+            return;
+        if (p->purpose != Private::Purpose::Call)
+            continue;
+        if (auto onResult = std::move(p->callbacks.onResult))
+            onResult(cancelled);
+    }
+}
+
+QString StreamableHttpClient::protocolVersion() const
+{
+    return d->protocolVersion;
+}
+
+nlohmann::json StreamableHttpClient::serverCapabilities() const
+{
+    return d->serverCapabilities;
+}
+
+nlohmann::json StreamableHttpClient::serverInfo() const
+{
+    return d->serverInfo;
+}
+
+QString StreamableHttpClient::instructions() const
+{
+    return d->instructions;
+}
+
+StreamableHttpClient::RequestId StreamableHttpClient::request(const QString &method,
+                                                              const nlohmann::json &params,
+                                                              RequestCallbacks callbacks,
+                                                              int timeoutMs)
+{
+    auto p = std::make_unique<Private::Pending>();
+    p->id = d->nextId++;
+    p->method = method;
+    p->params = params;
+    p->callbacks = std::move(callbacks);
+    p->timeoutMs = timeoutMs > 0 ? timeoutMs : d->options.requestTimeoutMs;
+    Private::Pending &ref = *p;
+    const RequestId id = p->id;
+    d->pending.emplace(id, std::move(p));
+    d->startDeadline(ref);
+    if (d->state == State::Ready)
+        d->send(ref);
+    else
+        connectToServer(); // sent once Ready, or failed with the connect error
+    return id;
+}
+
+void StreamableHttpClient::cancel(RequestId id, const QString &reason)
+{
+    Private::Pending *p = d->find(id);
+    if (!p || p->purpose != Private::Purpose::Call)
+        return;
+    const bool tellServer = p->sent && p->generation == d->generation && d->state == State::Ready;
+    const QString method = p->method;
+    d->take(id);
+    qCDebug(lcUpstream).noquote() << "Cancelled" << method << "id" << id << "to" << d->hostForLog();
+    if (tellServer) {
+        d->postMessage({{"jsonrpc", "2.0"},
+                        {"method", "notifications/cancelled"},
+                        {"params", {{"requestId", id}, {"reason", reason.toStdString()}}}},
+                       QStringLiteral("notifications/cancelled for request %1").arg(id));
+    }
+}
+
+void StreamableHttpClient::notify(const QString &method, const nlohmann::json &params)
+{
+    json message = {{"jsonrpc", "2.0"}, {"method", method.toStdString()}};
+    if (!params.is_null())
+        message["params"] = params;
+    if (d->state == State::Ready) {
+        d->postMessage(message, method);
+        return;
+    }
+    d->queuedOutgoing.push_back(std::move(message));
+    connectToServer();
+}
+
+void StreamableHttpClient::respond(const nlohmann::json &response)
+{
+    if (d->state != State::Ready) {
+        qCWarning(lcUpstream).noquote() << "Dropped a response to" << d->hostForLog()
+                                        << "because the session it belongs to has ended";
+        return;
+    }
+    d->postMessage(response, QStringLiteral("response"));
+}
+
+} // namespace mcpbroker::mcp
