@@ -1,0 +1,68 @@
+#pragma once
+
+#include "Result.h"
+
+#include <QList>
+#include <QObject>
+#include <QString>
+#include <QUrl>
+
+#include <memory>
+#include <optional>
+
+namespace mcpbroker {
+
+// The one facade that app/ and ui/ use (DESIGN.md). It loads the configuration, reads each
+// upstream's credentials from the keychain, connects the upstreams and serves the localhost
+// MCP endpoint:
+//
+//   http://127.0.0.1:<port>/mcp           every enabled upstream, names namespaced
+//   http://127.0.0.1:<port>/mcp/<server>  one upstream, names as the upstream gives them
+//   http://127.0.0.1:<port>/status        JSON: {"version", "endpoint", "servers": [ServerStatus]}
+//
+// It watches the configuration file and applies changes (servers added, removed, edited)
+// without a restart; a change of port needs one.
+class Broker : public QObject
+{
+    Q_OBJECT
+public:
+    struct Options
+    {
+        QString configPath;                // empty: ConfigStore::defaultPath()
+        std::optional<quint16> port;       // overrides the config file's port; 0 = any free port
+        QString keychainService = QStringLiteral("mcp-broker");
+    };
+
+    struct ServerStatus
+    {
+        enum class State { Connecting, Ready, Failed, Disabled };
+        QString name;
+        QUrl url;
+        State state = State::Connecting;
+        QString error; // a sentence for the user when state is Failed
+        int toolCount = 0;
+    };
+
+    explicit Broker(Options options, QObject *parent = nullptr);
+    ~Broker() override;
+
+    // Loads the configuration and binds the endpoint. Fails with a sentence the user can act
+    // on: a corrupt config file (left untouched), a port already in use. Upstreams connect in
+    // the background; their credentials come from the keychain.
+    Result<void> start();
+
+    quint16 port() const;
+    QUrl endpointUrl() const; // http://127.0.0.1:<port>/mcp
+    QList<ServerStatus> serverStatuses() const;
+
+    static QString stateName(ServerStatus::State state); // "connecting", "ready", …
+
+Q_SIGNALS:
+    void serverStatusChanged(const QString &name);
+
+private:
+    struct Private;
+    std::unique_ptr<Private> d;
+};
+
+} // namespace mcpbroker
