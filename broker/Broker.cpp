@@ -1,30 +1,74 @@
 #include "Broker.h"
 
 #include "Logging.h"
-#include "http/HttpResponder.h"
-#include "http/HttpServer.h"
+#include "gateway/LocalEndpoint.h"
+#include "gateway/Router.h"
+#include "gateway/Upstream.h"
+#include "gateway/UpstreamRegistry.h"
+#include "mcp/JsonRpc.h"
 #include "store/ConfigStore.h"
+#include "store/SecretStore.h"
 
-#include <nlohmann/json.hpp>
+#include <QCoreApplication>
+#include <QDir>
+#include <QFileInfo>
+#include <QFileSystemWatcher>
+#include <QNetworkAccessManager>
+#include <QTimer>
 
 namespace mcpbroker {
 
-// Provisional: serves /status only; the MCP endpoint and upstreams are being wired in.
+using json = nlohmann::json;
+using mcp::jsonrpc::toStd;
+
+namespace {
+
+// Editors and AtomicFile replace the file; several events arrive for one change.
+constexpr int kConfigSettleMs = 200;
+
+} // namespace
+
 struct Broker::Private
 {
+    Broker *q;
     Options options;
     store::BrokerConfig config;
-    std::unique_ptr<http::HttpServer> server;
+    QNetworkAccessManager network;
+    std::unique_ptr<store::SecretStore> secrets;
+    std::unique_ptr<gateway::UpstreamRegistry> registry;
+    std::unique_ptr<gateway::Router> router;
+    std::unique_ptr<gateway::LocalEndpoint> endpoint;
+    QFileSystemWatcher watcher;
+    QTimer reloadTimer;
+
+    void watchConfig();
+    void reloadConfig();
+    json statusReport() const;
 };
 
 Broker::Broker(Options options, QObject *parent) : QObject(parent), d(std::make_unique<Private>())
 {
+    d->q = this;
     d->options = std::move(options);
     if (d->options.configPath.isEmpty())
         d->options.configPath = store::ConfigStore::defaultPath();
+    d->secrets = std::make_unique<store::SecretStore>(d->options.keychainService);
+    d->registry = std::make_unique<gateway::UpstreamRegistry>(d->secrets.get(), &d->network);
+    d->router = std::make_unique<gateway::Router>(d->registry.get());
+    connect(d->registry.get(), &gateway::UpstreamRegistry::upstreamStateChanged, this,
+            &Broker::serverStatusChanged);
+    d->reloadTimer.setSingleShot(true);
+    d->reloadTimer.setInterval(kConfigSettleMs);
+    connect(&d->reloadTimer, &QTimer::timeout, this, [this] { d->reloadConfig(); });
 }
 
-Broker::~Broker() = default;
+Broker::~Broker()
+{
+    // The endpoint's sessions refer to the router, and the router to the upstreams.
+    d->endpoint.reset();
+    d->router.reset();
+    d->registry.reset();
+}
 
 Result<void> Broker::start()
 {
@@ -32,27 +76,68 @@ Result<void> Broker::start()
     if (!config)
         return config.error();
     d->config = config.value();
-    d->server = std::make_unique<http::HttpServer>(
-            [this](const http::HttpRequest &request, http::HttpResponder *responder) {
-                Q_UNUSED(request);
-                nlohmann::json servers = nlohmann::json::array();
-                for (const ServerStatus &status : serverStatuses())
-                    servers.push_back({{"name", status.name.toStdString()},
-                                       {"url", status.url.toString().toStdString()},
-                                       {"state", stateName(status.state).toStdString()},
-                                       {"error", status.error.toStdString()},
-                                       {"tools", status.toolCount}});
-                nlohmann::json body = {{"version", "0.1.0"},
-                                       {"endpoint", endpointUrl().toString().toStdString()},
-                                       {"servers", servers}};
-                responder->send(http::HttpResponse::json(200, QByteArray::fromStdString(body.dump())));
-            });
-    return d->server->listen(d->options.port.value_or(d->config.port));
+
+    d->endpoint = std::make_unique<gateway::LocalEndpoint>(
+            d->router.get(),
+            [this](const QString &name) { return d->registry->find(name) != nullptr; },
+            [this] { return d->statusReport(); });
+    d->router->setTransport(d->endpoint->transport());
+    if (auto listening = d->endpoint->listen(d->options.port.value_or(d->config.port)); !listening)
+        return listening;
+    qCInfo(lcGateway).noquote() << "Serving" << endpointUrl().toString() << "with"
+                                << d->config.servers.size() << "configured server(s)";
+    d->registry->apply(d->config.servers);
+    d->watchConfig();
+    return {};
+}
+
+void Broker::Private::watchConfig()
+{
+    // Watch the directory too: an atomic rename replaces the file the watcher was following.
+    const QFileInfo file(options.configPath);
+    if (file.exists())
+        watcher.addPath(file.absoluteFilePath());
+    if (file.absoluteDir().exists())
+        watcher.addPath(file.absolutePath());
+    QObject::connect(&watcher, &QFileSystemWatcher::fileChanged, q, [this] { reloadTimer.start(); });
+    QObject::connect(&watcher, &QFileSystemWatcher::directoryChanged, q, [this] { reloadTimer.start(); });
+}
+
+void Broker::Private::reloadConfig()
+{
+    const QFileInfo file(options.configPath);
+    if (file.exists() && !watcher.files().contains(file.absoluteFilePath()))
+        watcher.addPath(file.absoluteFilePath());
+    auto loaded = store::ConfigStore(options.configPath).load();
+    if (!loaded) {
+        qCWarning(lcStore).noquote() << loaded.error().message << "Keeping the previous servers.";
+        return;
+    }
+    if (loaded.value().port != config.port && !options.port)
+        qCWarning(lcStore) << "The port changed in the configuration; restart MCP Broker to use it.";
+    config = loaded.value();
+    registry->apply(config.servers);
+    Q_EMIT q->serverStatusChanged(QString());
+}
+
+json Broker::Private::statusReport() const
+{
+    json servers = json::array();
+    for (const ServerStatus &status : q->serverStatuses()) {
+        servers.push_back({{"name", toStd(status.name)},
+                           {"url", toStd(status.url.toString())},
+                           {"state", toStd(stateName(status.state))},
+                           {"error", toStd(status.error)},
+                           {"tools", status.toolCount}});
+    }
+    return {{"version", toStd(QCoreApplication::applicationVersion())},
+            {"endpoint", toStd(q->endpointUrl().toString())},
+            {"servers", std::move(servers)}};
 }
 
 quint16 Broker::port() const
 {
-    return d->server ? d->server->port() : 0;
+    return d->endpoint ? d->endpoint->port() : 0;
 }
 
 QUrl Broker::endpointUrl() const
@@ -67,8 +152,24 @@ QList<Broker::ServerStatus> Broker::serverStatuses() const
         ServerStatus status;
         status.name = server.name;
         status.url = server.url;
-        status.state = server.enabled ? ServerStatus::State::Connecting
-                                      : ServerStatus::State::Disabled;
+        const gateway::Upstream *upstream = d->registry->find(server.name);
+        if (!server.enabled || !upstream) {
+            status.state = ServerStatus::State::Disabled;
+        } else {
+            switch (upstream->state()) {
+            case gateway::Upstream::State::Connecting:
+                status.state = ServerStatus::State::Connecting;
+                break;
+            case gateway::Upstream::State::Ready:
+                status.state = ServerStatus::State::Ready;
+                break;
+            case gateway::Upstream::State::Failed:
+                status.state = ServerStatus::State::Failed;
+                status.error = upstream->errorText();
+                break;
+            }
+            status.toolCount = upstream->toolCount();
+        }
         statuses.append(status);
     }
     return statuses;

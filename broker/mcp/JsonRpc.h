@@ -1,0 +1,47 @@
+#pragma once
+
+#include <QByteArray>
+#include <QString>
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+
+// JSON-RPC 2.0 as MCP uses it (basic protocol, 2025-11-25): shapes, error codes, builders.
+namespace mcpbroker::mcp::jsonrpc {
+
+using json = nlohmann::json;
+
+namespace ErrorCode {
+inline constexpr int kParseError = -32700;
+inline constexpr int kInvalidRequest = -32600;
+inline constexpr int kMethodNotFound = -32601;
+inline constexpr int kInvalidParams = -32602;
+inline constexpr int kInternalError = -32603;
+// Implementation-defined server errors (-32000 to -32099).
+inline constexpr int kUpstreamUnavailable = -32001;
+inline constexpr int kUpstreamTimeout = -32002;
+} // namespace ErrorCode
+
+enum class MessageKind { Request, Notification, Response, Invalid };
+
+// A request has a string or integer id (MCP forbids null) and a method; a response has an id
+// and exactly one of result and error; a notification has a method and no id.
+MessageKind classify(const json &message);
+
+json makeRequest(const json &id, const QString &method, json params);
+json makeNotification(const QString &method, json params);
+json makeResult(const json &id, json result);
+json makeError(const json &id, int code, const QString &message, json data = nullptr);
+
+std::optional<json> parse(QByteArrayView bytes);
+QByteArray serialize(const json &message);
+
+QString method(const json &message);
+// params, or an empty object when absent.
+json params(const json &message);
+
+QString toQString(const json &value); // a JSON string's text, else ""
+std::string toStd(const QString &text);
+
+} // namespace mcpbroker::mcp::jsonrpc
