@@ -1,0 +1,50 @@
+#pragma once
+
+#include "Result.h"
+
+#include <QByteArray>
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+namespace mcpbroker::app {
+
+// A secret HTTP header given to `add`: its value comes from the command line (--header) or is
+// read from standard input later (--header-stdin).
+struct HeaderSecret
+{
+    QString name;
+    std::optional<QByteArray> value; // --header 'NAME: VALUE'; nullopt for --header-stdin NAME
+};
+
+// What the user asked for, as parsed from the command line. Only syntax is checked here
+// (commands, options, argument counts); values such as server names and URLs are checked by
+// the command that uses them.
+struct Command
+{
+    enum class Kind { Serve, Add, List, Remove, Status, Help, Version };
+
+    Kind kind = Kind::Serve;
+    bool implicitServe = false;  // no command word was given
+    QString configPath;          // --config FILE; empty: ConfigStore::defaultPath()
+    std::optional<quint16> port; // serve (0 = any free port), status
+    QString serverName;          // add, remove
+    QString serverUrl;           // add
+    bool bearerFromStdin = false; // add
+    QList<HeaderSecret> headers; // add, in the order given
+    bool json = false;           // list, status
+
+    QString configFilePath() const; // configPath, else ConfigStore::defaultPath()
+};
+
+// argv (without the program name) → Command, or an Error whose message is one line saying
+// what is wrong. Never echoes an argument that could be a secret. Pure: no I/O.
+namespace CommandLine {
+Result<Command> parse(const QStringList &arguments);
+QString usage(); // the synopsis printed after a usage error
+QString help();  // --help: the synopsis and the details
+} // namespace CommandLine
+
+} // namespace mcpbroker::app
