@@ -1,0 +1,306 @@
+#include "McpHttp.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QNetworkReply>
+#include <QNetworkRequest>
+#include <QTest>
+
+namespace mcpbroker::integration {
+
+namespace {
+
+// The data of each event in a text/event-stream body, as JSON objects. `rest` keeps an
+// incomplete trailing event.
+QList<QJsonObject> eventStreamMessages(const QByteArray &stream, QByteArray *rest = nullptr)
+{
+    QList<QJsonObject> messages;
+    QByteArray text = stream;
+    text.replace("\r\n", "\n");
+    qsizetype start = 0;
+    for (qsizetype end; (end = text.indexOf("\n\n", start)) >= 0; start = end + 2) {
+        QByteArray data;
+        for (const QByteArray &line : text.mid(start, end - start).split('\n')) {
+            if (!line.startsWith("data:"))
+                continue;
+            QByteArray value = line.mid(5);
+            if (value.startsWith(' '))
+                value.remove(0, 1);
+            if (!data.isEmpty())
+                data += '\n';
+            data += value;
+        }
+        const QJsonDocument document = QJsonDocument::fromJson(data);
+        if (document.isObject())
+            messages << document.object();
+    }
+    if (rest)
+        *rest = text.mid(start);
+    return messages;
+}
+
+QNetworkRequest makeRequest(const QUrl &url, const RawHeaders &headers)
+{
+    QNetworkRequest request(url);
+    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
+                         QNetworkRequest::ManualRedirectPolicy);
+    request.setAttribute(QNetworkRequest::CacheLoadControlAttribute,
+                         QNetworkRequest::AlwaysNetwork);
+    request.setAttribute(QNetworkRequest::CookieSaveControlAttribute, QNetworkRequest::Manual);
+    request.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
+    // A raw "Host" given here replaces the one Qt would derive from the URL.
+    for (const auto &[name, value] : headers)
+        request.setRawHeader(name, value);
+    return request;
+}
+
+bool hasHeader(const RawHeaders &headers, const QByteArray &name)
+{
+    for (const auto &header : headers) {
+        if (header.first.compare(name, Qt::CaseInsensitive) == 0)
+            return true;
+    }
+    return false;
+}
+
+} // namespace
+
+QByteArray HttpResult::header(const QByteArray &name) const
+{
+    for (const auto &[key, value] : headers) {
+        if (key.compare(name, Qt::CaseInsensitive) == 0)
+            return value;
+    }
+    return {};
+}
+
+QList<QJsonObject> HttpResult::messages() const
+{
+    if (header("Content-Type").startsWith("text/event-stream"))
+        return eventStreamMessages(body);
+    const QJsonDocument document = QJsonDocument::fromJson(body);
+    if (document.isObject())
+        return {document.object()};
+    QList<QJsonObject> messages;
+    for (const QJsonValue &value : document.array())
+        messages << value.toObject();
+    return messages;
+}
+
+QJsonObject HttpResult::response(const QJsonValue &id) const
+{
+    for (const QJsonObject &message : messages()) {
+        if (message.value(QStringLiteral("id")) == id
+            && (message.contains(QStringLiteral("result"))
+                || message.contains(QStringLiteral("error"))))
+            return message;
+    }
+    return {};
+}
+
+QString HttpResult::describe() const
+{
+    if (!finished)
+        return QStringLiteral("no answer before the deadline");
+    QString text = QStringLiteral("HTTP %1").arg(status);
+    if (!networkError.isEmpty())
+        text += QStringLiteral(" (%1)").arg(networkError);
+    const QByteArray type = header("Content-Type");
+    if (!type.isEmpty())
+        text += QStringLiteral(", Content-Type: %1").arg(QString::fromLatin1(type));
+    text += QStringLiteral(", body: %1").arg(QString::fromUtf8(body.left(2000)));
+    return text;
+}
+
+EventStream::EventStream(QNetworkReply *reply) : m_reply(reply)
+{
+    connect(reply, &QNetworkReply::readyRead, this, &EventStream::parse);
+    connect(reply, &QNetworkReply::finished, this, &EventStream::parse);
+}
+
+EventStream::~EventStream()
+{
+    if (m_reply) {
+        m_reply->abort();
+        m_reply->deleteLater();
+    }
+}
+
+int EventStream::status() const
+{
+    return m_reply ? m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt() : 0;
+}
+
+bool EventStream::isOpen() const
+{
+    return m_reply && status() != 0 && !m_reply->isFinished();
+}
+
+void EventStream::parse()
+{
+    if (!m_reply)
+        return;
+    const QByteArray chunk = m_reply->readAll();
+    m_raw += chunk;
+    m_buffer += chunk;
+    QByteArray rest;
+    m_messages += eventStreamMessages(m_buffer, &rest);
+    m_buffer = rest;
+}
+
+bool EventStream::waitForMethod(const QString &method, int timeoutMs)
+{
+    auto seen = [&] {
+        for (const QJsonObject &message : std::as_const(m_messages)) {
+            if (message.value(QStringLiteral("method")).toString() == method)
+                return true;
+        }
+        return false;
+    };
+    return QTest::qWaitFor(seen, timeoutMs) || seen();
+}
+
+QString EventStream::describe() const
+{
+    return QStringLiteral("GET stream: HTTP %1, %2, received: %3")
+            .arg(status())
+            .arg(m_reply && m_reply->isFinished() ? QStringLiteral("ended")
+                                                  : QStringLiteral("open"))
+            .arg(QString::fromUtf8(m_raw.left(4000)));
+}
+
+McpHttp::McpHttp()
+{
+    m_network.setAutoDeleteReplies(false);
+}
+
+McpHttp::~McpHttp() = default;
+
+HttpResult McpHttp::send(const QByteArray &verb, const QUrl &url, const RawHeaders &headers,
+                         const QByteArray &body, int timeoutMs)
+{
+    QNetworkReply *reply = m_network.sendCustomRequest(makeRequest(url, headers), verb, body);
+    const std::unique_ptr<QNetworkReply> owner(reply);
+    HttpResult result;
+    result.finished = QTest::qWaitFor([reply] { return reply->isFinished(); }, timeoutMs);
+    if (!result.finished) {
+        reply->abort();
+        return result;
+    }
+    result.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    // An HTTP error status is an answer, not a transport failure.
+    if (reply->error() != QNetworkReply::NoError && result.status == 0)
+        result.networkError = reply->errorString();
+    result.headers = reply->rawHeaderPairs();
+    result.body = reply->readAll();
+    return result;
+}
+
+HttpResult McpHttp::post(const QUrl &url, const QByteArray &body, const RawHeaders &headers,
+                         int timeoutMs)
+{
+    RawHeaders all = headers;
+    if (!hasHeader(all, "Content-Type"))
+        all.append({QByteArray("Content-Type"), QByteArray("application/json")});
+    if (!hasHeader(all, "Accept"))
+        all.append({QByteArray("Accept"), QByteArray("application/json, text/event-stream")});
+    return send("POST", url, all, body, timeoutMs);
+}
+
+HttpResult McpHttp::get(const QUrl &url, const RawHeaders &headers, int timeoutMs)
+{
+    return send("GET", url, headers, {}, timeoutMs);
+}
+
+QByteArray McpHttp::initializeRequest(const QString &protocolVersion, int id)
+{
+    const QJsonObject params{
+            {QStringLiteral("protocolVersion"), protocolVersion},
+            {QStringLiteral("capabilities"), QJsonObject{}},
+            {QStringLiteral("clientInfo"),
+             QJsonObject{{QStringLiteral("name"), QStringLiteral("mcpb-integration-tests")},
+                         {QStringLiteral("version"), QStringLiteral("1.0.0")}}}};
+    return request(QStringLiteral("initialize"), params, id);
+}
+
+QByteArray McpHttp::request(const QString &method, const QJsonObject &params, int id)
+{
+    return QJsonDocument(QJsonObject{{QStringLiteral("jsonrpc"), QStringLiteral("2.0")},
+                                     {QStringLiteral("id"), id},
+                                     {QStringLiteral("method"), method},
+                                     {QStringLiteral("params"), params}})
+            .toJson(QJsonDocument::Compact);
+}
+
+QByteArray McpHttp::notification(const QString &method, const QJsonObject &params)
+{
+    QJsonObject message{{QStringLiteral("jsonrpc"), QStringLiteral("2.0")},
+                        {QStringLiteral("method"), method}};
+    if (!params.isEmpty())
+        message.insert(QStringLiteral("params"), params);
+    return QJsonDocument(message).toJson(QJsonDocument::Compact);
+}
+
+bool McpHttp::open(const QUrl &url, const QString &protocolVersion, McpSession *session,
+                   QString *why, const RawHeaders &extraHeaders)
+{
+    const HttpResult initialized = post(url, initializeRequest(protocolVersion), extraHeaders);
+    const QJsonObject answer = initialized.response(1);
+    if (initialized.status != 200 || !answer.contains(QStringLiteral("result"))) {
+        *why = QStringLiteral("initialize on %1: %2").arg(url.toString(), initialized.describe());
+        return false;
+    }
+    session->url = url;
+    session->id = initialized.header("Mcp-Session-Id");
+    session->initializeResult = answer.value(QStringLiteral("result")).toObject();
+    session->protocolVersion = session->initializeResult.value(QStringLiteral("protocolVersion"))
+                                       .toString()
+                                       .toLatin1();
+    if (session->id.isEmpty()) {
+        *why = QStringLiteral("initialize on %1 gave no Mcp-Session-Id: %2")
+                       .arg(url.toString(), initialized.describe());
+        return false;
+    }
+    const HttpResult acknowledged = postInSession(
+            *session, notification(QStringLiteral("notifications/initialized")), extraHeaders);
+    if (acknowledged.status != 202) {
+        *why = QStringLiteral("notifications/initialized on %1: want HTTP 202, got %2")
+                       .arg(url.toString(), acknowledged.describe());
+        return false;
+    }
+    return true;
+}
+
+RawHeaders McpHttp::sessionHeaders(const McpSession &session, const RawHeaders &extra)
+{
+    RawHeaders headers{{"Mcp-Session-Id", session.id}};
+    if (!session.protocolVersion.isEmpty())
+        headers.append({QByteArray("MCP-Protocol-Version"), session.protocolVersion});
+    return headers + extra;
+}
+
+HttpResult McpHttp::postInSession(const McpSession &session, const QByteArray &body,
+                                  const RawHeaders &extra)
+{
+    return post(session.url, body, sessionHeaders(session, extra));
+}
+
+HttpResult McpHttp::call(const McpSession &session, const QString &method,
+                         const QJsonObject &params, int id)
+{
+    return postInSession(session, request(method, params, id));
+}
+
+HttpResult McpHttp::close(const McpSession &session)
+{
+    return send("DELETE", session.url, sessionHeaders(session));
+}
+
+std::unique_ptr<EventStream> McpHttp::openEventStream(const McpSession &session)
+{
+    RawHeaders headers = sessionHeaders(session, {{"Accept", "text/event-stream"}});
+    QNetworkRequest request = makeRequest(session.url, headers);
+    return std::make_unique<EventStream>(m_network.get(request));
+}
+
+} // namespace mcpbroker::integration

@@ -1,0 +1,111 @@
+#pragma once
+
+#include <QByteArray>
+#include <QJsonObject>
+#include <QList>
+#include <QNetworkAccessManager>
+#include <QPair>
+#include <QPointer>
+#include <QString>
+#include <QUrl>
+
+#include <memory>
+
+class QNetworkReply;
+
+namespace mcpbroker::integration {
+
+using RawHeaders = QList<QPair<QByteArray, QByteArray>>;
+
+// One finished HTTP exchange.
+struct HttpResult
+{
+    bool finished = false;  // false: no answer before the deadline
+    int status = 0;         // 0: no HTTP answer at all (see networkError)
+    QString networkError;   // Qt's text for a transport failure, empty otherwise
+    RawHeaders headers;
+    QByteArray body;
+
+    QByteArray header(const QByteArray &name) const; // case-insensitive, empty if absent
+    // The JSON-RPC messages in the body: one JSON object, a JSON array (batch), or the data of
+    // each event of a text/event-stream body.
+    QList<QJsonObject> messages() const;
+    // The response whose id equals `id` (an empty object if there is none).
+    QJsonObject response(const QJsonValue &id) const;
+    QString describe() const; // for failure messages
+};
+
+// An MCP session opened on one endpoint by McpHttp::open.
+struct McpSession
+{
+    QUrl url;
+    QByteArray id;              // Mcp-Session-Id
+    QByteArray protocolVersion; // what the server negotiated
+    QJsonObject initializeResult;
+};
+
+// An open GET event stream (the standalone server-to-client channel of a session).
+class EventStream : public QObject
+{
+    Q_OBJECT
+public:
+    explicit EventStream(QNetworkReply *reply);
+    ~EventStream() override; // aborts the request
+
+    int status() const;
+    bool isOpen() const; // the response has started and has not ended
+    QList<QJsonObject> messages() const { return m_messages; }
+    // Waits for a message with this "method" (a notification or request from the server).
+    bool waitForMethod(const QString &method, int timeoutMs);
+    QString describe() const;
+
+private:
+    void parse();
+
+    QPointer<QNetworkReply> m_reply;
+    QByteArray m_buffer;
+    QByteArray m_raw;
+    QList<QJsonObject> m_messages;
+};
+
+// Raw HTTP against the broker (QNetworkAccessManager), for the checks a well-behaved client
+// library would never make: foreign Host or Origin, broken JSON, missing or unknown sessions,
+// unsupported protocol versions, huge bodies, batches. No redirects are followed, no cookies.
+class McpHttp
+{
+public:
+    static constexpr int kDefaultTimeoutMs = 20'000;
+
+    McpHttp();
+    ~McpHttp();
+
+    HttpResult send(const QByteArray &verb, const QUrl &url, const RawHeaders &headers = {},
+                    const QByteArray &body = {}, int timeoutMs = kDefaultTimeoutMs);
+    // POST with Content-Type: application/json and Accept: application/json, text/event-stream
+    // (unless `headers` names them).
+    HttpResult post(const QUrl &url, const QByteArray &body, const RawHeaders &headers = {},
+                    int timeoutMs = kDefaultTimeoutMs);
+    HttpResult get(const QUrl &url, const RawHeaders &headers = {},
+                   int timeoutMs = kDefaultTimeoutMs);
+
+    static QByteArray initializeRequest(const QString &protocolVersion, int id = 1);
+    static QByteArray request(const QString &method, const QJsonObject &params, int id);
+    static QByteArray notification(const QString &method, const QJsonObject &params = {});
+
+    // initialize + notifications/initialized. On failure returns false and says why in `why`.
+    bool open(const QUrl &url, const QString &protocolVersion, McpSession *session,
+              QString *why, const RawHeaders &extraHeaders = {});
+    // Mcp-Session-Id and MCP-Protocol-Version of `session`, plus `extra`.
+    static RawHeaders sessionHeaders(const McpSession &session, const RawHeaders &extra = {});
+    HttpResult call(const McpSession &session, const QString &method,
+                    const QJsonObject &params = {}, int id = 2);
+    HttpResult postInSession(const McpSession &session, const QByteArray &body,
+                             const RawHeaders &extra = {});
+    HttpResult close(const McpSession &session); // DELETE
+    std::unique_ptr<EventStream> openEventStream(const McpSession &session);
+
+private:
+    QNetworkAccessManager m_network;
+};
+
+} // namespace mcpbroker::integration

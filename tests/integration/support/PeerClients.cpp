@@ -1,0 +1,133 @@
+#include "PeerClients.h"
+
+#include "Peers.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QRegularExpression>
+
+namespace mcpbroker::integration {
+
+namespace {
+
+QJsonObject jsonObjectIn(const QByteArray &text)
+{
+    // The whole output, or failing that the span from the first '{' to the last '}' (a peer
+    // may print a banner or warning around its JSON).
+    QJsonDocument document = QJsonDocument::fromJson(text);
+    if (!document.isObject()) {
+        const qsizetype first = text.indexOf('{');
+        const qsizetype last = text.lastIndexOf('}');
+        if (first >= 0 && last > first)
+            document = QJsonDocument::fromJson(text.mid(first, last - first + 1));
+    }
+    return document.object();
+}
+
+} // namespace
+
+QStringList SdkClientRun::tools() const
+{
+    QStringList names;
+    for (const QJsonValue &name : output.value(QStringLiteral("tools")).toArray())
+        names << name.toString();
+    return names;
+}
+
+QJsonObject SdkClientRun::call(const QString &name) const
+{
+    return output.value(QStringLiteral("calls")).toObject().value(name).toObject();
+}
+
+QString SdkClientRun::callText(const QString &name) const
+{
+    QStringList texts;
+    for (const QJsonValue &block : call(name).value(QStringLiteral("content")).toArray()) {
+        if (block.toObject().value(QStringLiteral("type")).toString() == QLatin1String("text"))
+            texts << block.toObject().value(QStringLiteral("text")).toString();
+    }
+    return texts.join(QLatin1Char('\n'));
+}
+
+SdkClientRun runSdkClient(const QUrl &url, const QList<ToolCall> &calls,
+                          const SdkClientOptions &options)
+{
+    QStringList arguments{Peers::sdkClientScript(), url.toString()};
+    for (const QString &header : options.headers)
+        arguments << QStringLiteral("--header") << header;
+    for (const ToolCall &call : calls) {
+        arguments << QStringLiteral("--call") << call.name;
+        if (!call.arguments.isEmpty())
+            arguments << QStringLiteral("--args")
+                      << QString::fromUtf8(
+                                 QJsonDocument(call.arguments).toJson(QJsonDocument::Compact));
+    }
+    arguments << QStringLiteral("--timeout-ms") << QString::number(options.timeoutMs / 2);
+    if (options.allowToolError)
+        arguments << QStringLiteral("--allow-tool-error");
+    PeerProcess process(QStringLiteral("SDK client"), Peers::node22(), arguments);
+    process.setWorkingDirectory(Peers::directory());
+    SdkClientRun run;
+    run.process = process.run(options.timeoutMs);
+    run.output = jsonObjectIn(run.process.out);
+    return run;
+}
+
+InspectorRun runInspectorCli(const QUrl &url, const QString &method,
+                             const QStringList &moreArguments, int timeoutMs)
+{
+    PeerProcess process(QStringLiteral("inspector-cli"), Peers::node22(),
+                        QStringList{QStringLiteral("index.js"), url.toString(),
+                                    QStringLiteral("--transport"), QStringLiteral("http"),
+                                    QStringLiteral("--method"), method}
+                                + moreArguments);
+    process.setWorkingDirectory(Peers::inspectorCliDirectory());
+    InspectorRun run;
+    run.process = process.run(timeoutMs);
+    run.output = jsonObjectIn(run.process.out);
+    return run;
+}
+
+namespace {
+QRegularExpressionMatch summaryLine(const QByteArray &output)
+{
+    static const QRegularExpression line(QStringLiteral("^(\\d+) passed, (\\d+) failed$"),
+                                         QRegularExpression::MultilineOption);
+    return line.match(QString::fromUtf8(output));
+}
+} // namespace
+
+QString ConformanceRun::summary() const
+{
+    return summaryLine(process.out).captured(0);
+}
+
+int ConformanceRun::passed() const
+{
+    const QRegularExpressionMatch match = summaryLine(process.out);
+    return match.hasMatch() ? match.captured(1).toInt() : -1;
+}
+
+int ConformanceRun::failed() const
+{
+    const QRegularExpressionMatch match = summaryLine(process.out);
+    return match.hasMatch() ? match.captured(2).toInt() : -1;
+}
+
+ConformanceRun runConformance(const QUrl &url, const ConformanceOptions &options)
+{
+    QStringList arguments{QStringLiteral("--results"), options.resultsDirectory};
+    if (!options.scenario.isEmpty())
+        arguments << QStringLiteral("--scenario") << options.scenario;
+    arguments << url.toString();
+    if (!options.expectedFailuresFile.isEmpty())
+        arguments << options.expectedFailuresFile;
+    PeerProcess process(QStringLiteral("conformance suite"), Peers::conformanceRunner(),
+                        arguments);
+    process.setWorkingDirectory(Peers::directory());
+    ConformanceRun run;
+    run.process = process.run(options.timeoutMs);
+    return run;
+}
+
+} // namespace mcpbroker::integration
