@@ -1,0 +1,360 @@
+// The aggregated endpoint /mcp and the per-server endpoints /mcp/<server> of the real
+// `mcp-broker serve`, driven by real clients (the SDK's Client, @modelcontextprotocol/inspector-cli)
+// against real upstreams: two SDK fixture servers (alpha with a bearer token, beta without) and
+// @modelcontextprotocol/server-everything, all added with `mcp-broker add`.
+// Every test builds its own deployment and tears every process down at its end.
+
+#include "BrokerProcess.h"
+#include "McpHttp.h"
+#include "PeerClients.h"
+#include "Peers.h"
+#include "UpstreamServer.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QTest>
+
+#include <map>
+#include <memory>
+#include <optional>
+
+using namespace mcpbroker::integration;
+
+namespace {
+
+constexpr int kReadyTimeoutMs = 30'000;
+
+// The upstreams of one test and the broker in front of them.
+struct Deployment
+{
+    std::map<QString, std::unique_ptr<UpstreamServer>> upstreams;
+    BrokerProcess broker;
+
+    UpstreamServer &upstream(const QString &name) { return *upstreams.at(name); }
+    QString diagnostics() const
+    {
+        QString text = broker.diagnostics();
+        for (const auto &[name, upstream] : upstreams)
+            text += upstream->diagnostics();
+        return text;
+    }
+};
+
+QStringList sorted(QStringList list)
+{
+    list.sort();
+    return list;
+}
+
+QStringList prefixed(const QString &server, const QStringList &names)
+{
+    QStringList result;
+    for (const QString &name : names)
+        result << server + QStringLiteral("__") + name;
+    return result;
+}
+
+// The JSON object that fixture-server.mjs's whoami prints as its text.
+QJsonObject whoamiOf(const SdkClientRun &run, const QString &tool)
+{
+    return QJsonDocument::fromJson(run.callText(tool).toUtf8()).object();
+}
+
+QJsonObject headersOf(const QJsonObject &whoami)
+{
+    return whoami.value(QStringLiteral("headers")).toObject();
+}
+
+} // namespace
+
+class AggregationTest : public QObject
+{
+    Q_OBJECT
+
+private:
+    QByteArray m_alphaToken; // random per run; alpha's upstream credential
+
+    // Starts the named upstreams ("alpha", "beta": fixtures; "everything": server-everything)
+    // in parallel. Empty on success, else what went wrong.
+    static QString startUpstreams(Deployment &deployment, const QStringList &names)
+    {
+        for (const QString &name : names) {
+            deployment.upstreams[name] = name == QLatin1String("everything")
+                    ? UpstreamServer::everything()
+                    : UpstreamServer::fixture(name);
+            deployment.upstreams[name]->start();
+        }
+        for (const QString &name : names) {
+            if (!deployment.upstream(name).waitUntilListening())
+                return QStringLiteral("upstream %1 did not start").arg(name)
+                        + deployment.upstream(name).diagnostics();
+        }
+        return {};
+    }
+
+    // `mcp-broker add` for one started upstream; alpha gets the bearer token on stdin.
+    QString addToBroker(Deployment &deployment, const QString &name) const
+    {
+        const std::optional<QByteArray> bearer = name == QLatin1String("alpha")
+                ? std::optional<QByteArray>(m_alphaToken)
+                : std::nullopt;
+        const CliResult added = deployment.broker.add(name, deployment.upstream(name).url(), bearer);
+        return added.succeeded() ? QString() : QStringLiteral("mcp-broker add failed") + added.describe();
+    }
+
+    // Upstreams started, added with the CLI, broker serving, every upstream ready.
+    QString deploy(Deployment &deployment, const QStringList &names) const
+    {
+        if (QString failed = startUpstreams(deployment, names); !failed.isEmpty())
+            return failed;
+        for (const QString &name : names) {
+            if (QString failed = addToBroker(deployment, name); !failed.isEmpty())
+                return failed;
+        }
+        if (!deployment.broker.start())
+            return QStringLiteral("the broker did not print its listening line")
+                    + deployment.diagnostics();
+        QString status;
+        if (!deployment.broker.waitUntilReady(names, kReadyTimeoutMs, &status))
+            return QStringLiteral("GET /status never showed %1 ready; last answer: %2")
+                           .arg(names.join(QStringLiteral(", ")), status)
+                    + deployment.diagnostics();
+        return {};
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        const QString missing = Peers::missing();
+        QVERIFY2(missing.isEmpty(), qPrintable(missing));
+        m_alphaToken = randomSecret("alpha-token-");
+    }
+
+    void cleanupTestCase()
+    {
+        const QStringList survivors = PeerProcess::survivors();
+        QVERIFY2(survivors.isEmpty(), qPrintable(survivors.join(QLatin1Char('\n'))));
+    }
+
+    void aggregatedEndpointListsEveryUpstreamToolUnderItsServerPrefix()
+    {
+        Deployment deployment;
+        const QString failed = deploy(deployment, {"alpha", "beta", "everything"});
+        QVERIFY2(failed.isEmpty(), qPrintable(failed));
+
+        // What each upstream offers when asked directly, by the same client.
+        QStringList expected;
+        for (const QString &name : QStringList{"alpha", "beta", "everything"}) {
+            const SdkClientRun direct = runSdkClient(deployment.upstream(name).url());
+            QVERIFY2(direct.succeeded() && !direct.tools().isEmpty(), qPrintable(direct.describe()));
+            expected += prefixed(name, direct.tools());
+        }
+
+        const SdkClientRun aggregated = runSdkClient(deployment.broker.endpoint());
+        QVERIFY2(aggregated.succeeded(), qPrintable(aggregated.describe() + deployment.diagnostics()));
+        QCOMPARE(sorted(aggregated.tools()), sorted(expected));
+        QVERIFY(aggregated.tools().contains(QStringLiteral("alpha__echo")));
+        QVERIFY(aggregated.tools().contains(QStringLiteral("beta__echo")));
+        QVERIFY(aggregated.tools().contains(QStringLiteral("everything__get-sum")));
+    }
+
+    void toolCallsReachTheUpstreamNamedByThePrefix()
+    {
+        Deployment deployment;
+        const QString failed = deploy(deployment, {"alpha", "beta", "everything"});
+        QVERIFY2(failed.isEmpty(), qPrintable(failed));
+
+        const QJsonObject hi{{QStringLiteral("text"), QStringLiteral("hi")}};
+        const SdkClientRun run = runSdkClient(
+                deployment.broker.endpoint(),
+                {{QStringLiteral("alpha__echo"), hi},
+                 {QStringLiteral("beta__echo"), hi},
+                 {QStringLiteral("everything__echo"),
+                  QJsonObject{{QStringLiteral("message"), QStringLiteral("hi")}}}});
+        QVERIFY2(run.succeeded(), qPrintable(run.describe() + deployment.diagnostics()));
+        QCOMPARE(run.callText(QStringLiteral("alpha__echo")), QStringLiteral("alpha: hi"));
+        QCOMPARE(run.callText(QStringLiteral("beta__echo")), QStringLiteral("beta: hi"));
+        QCOMPARE(run.callText(QStringLiteral("everything__echo")), QStringLiteral("Echo: hi"));
+    }
+
+    void eachUpstreamGetsOnlyItsOwnCredentialAndNoDownstreamHeader()
+    {
+        Deployment deployment;
+        const QString failed = deploy(deployment, {"alpha", "beta"});
+        QVERIFY2(failed.isEmpty(), qPrintable(failed));
+
+        // The downstream client sends its own Authorization and a marker header: neither may
+        // reach any upstream (no token passthrough).
+        const QByteArray marker = randomSecret("marker-");
+        SdkClientOptions downstream;
+        downstream.headers = {QStringLiteral("Authorization: Bearer downstream-xyz"),
+                              QStringLiteral("X-Downstream-Marker: ") + QString::fromLatin1(marker)};
+        const SdkClientRun run = runSdkClient(
+                deployment.broker.endpoint(),
+                {{QStringLiteral("alpha__whoami"), {}}, {QStringLiteral("beta__whoami"), {}}},
+                downstream);
+        QVERIFY2(run.succeeded(), qPrintable(run.describe() + deployment.diagnostics()));
+
+        const QJsonObject alpha = whoamiOf(run, QStringLiteral("alpha__whoami"));
+        const QJsonObject beta = whoamiOf(run, QStringLiteral("beta__whoami"));
+        QCOMPARE(alpha.value(QStringLiteral("server")).toString(), QStringLiteral("alpha"));
+        QCOMPARE(beta.value(QStringLiteral("server")).toString(), QStringLiteral("beta"));
+
+        QCOMPARE(headersOf(alpha).value(QStringLiteral("authorization")).toString(),
+                 authorizationFingerprint("Bearer " + m_alphaToken));
+        QVERIFY2(!headersOf(beta).contains(QStringLiteral("authorization")),
+                 qPrintable(run.callText(QStringLiteral("beta__whoami"))));
+        for (const QJsonObject &whoami : {alpha, beta}) {
+            QVERIFY2(!headersOf(whoami).contains(QStringLiteral("x-downstream-marker")),
+                     qPrintable(QJsonDocument(whoami).toJson()));
+            QVERIFY(!QJsonDocument(whoami).toJson().contains(marker));
+        }
+    }
+
+    void inspectorCliListsAndCallsAggregatedTools()
+    {
+        Deployment deployment;
+        const QString failed = deploy(deployment, {"alpha", "beta", "everything"});
+        QVERIFY2(failed.isEmpty(), qPrintable(failed));
+
+        const InspectorRun listed
+                = runInspectorCli(deployment.broker.endpoint(), QStringLiteral("tools/list"));
+        QVERIFY2(listed.process.succeeded(), qPrintable(listed.describe() + deployment.diagnostics()));
+        QStringList names;
+        for (const QJsonValue &tool : listed.output.value(QStringLiteral("tools")).toArray())
+            names << tool.toObject().value(QStringLiteral("name")).toString();
+        for (const QString &expected : QStringList{"alpha__echo", "beta__echo", "everything__echo"})
+            QVERIFY2(names.contains(expected), qPrintable(names.join(QLatin1Char(' '))));
+        for (const QString &name : std::as_const(names)) {
+            QVERIFY2(name.startsWith(QLatin1String("alpha__")) || name.startsWith(QLatin1String("beta__"))
+                             || name.startsWith(QLatin1String("everything__")),
+                     qPrintable(name));
+        }
+
+        const InspectorRun called = runInspectorCli(
+                deployment.broker.endpoint(), QStringLiteral("tools/call"),
+                {QStringLiteral("--tool-name"), QStringLiteral("beta__echo"),
+                 QStringLiteral("--tool-arg"), QStringLiteral("text=hi")});
+        QVERIFY2(called.process.succeeded(), qPrintable(called.describe() + deployment.diagnostics()));
+        const QJsonArray content = called.output.value(QStringLiteral("content")).toArray();
+        QCOMPARE(content.size(), 1);
+        QCOMPARE(content.at(0).toObject().value(QStringLiteral("text")).toString(),
+                 QStringLiteral("beta: hi"));
+    }
+
+    void perServerEndpointProxiesOneUpstreamUnderOriginalNames()
+    {
+        Deployment deployment;
+        const QString failed = deploy(deployment, {"alpha", "beta"});
+        QVERIFY2(failed.isEmpty(), qPrintable(failed));
+
+        const SdkClientRun direct = runSdkClient(deployment.upstream(QStringLiteral("beta")).url());
+        QVERIFY2(direct.succeeded(), qPrintable(direct.describe()));
+
+        const QJsonObject hi{{QStringLiteral("text"), QStringLiteral("hi")}};
+        const SdkClientRun beta = runSdkClient(deployment.broker.serverEndpoint(QStringLiteral("beta")),
+                                               {{QStringLiteral("echo"), hi}});
+        QVERIFY2(beta.succeeded(), qPrintable(beta.describe() + deployment.diagnostics()));
+        QCOMPARE(beta.tools(), direct.tools());
+        QCOMPARE(beta.callText(QStringLiteral("echo")), QStringLiteral("beta: hi"));
+
+        // The per-server endpoint adds that server's credential too.
+        const SdkClientRun alpha = runSdkClient(deployment.broker.serverEndpoint(QStringLiteral("alpha")),
+                                                {{QStringLiteral("whoami"), {}}});
+        QVERIFY2(alpha.succeeded(), qPrintable(alpha.describe() + deployment.diagnostics()));
+        QCOMPARE(headersOf(whoamiOf(alpha, QStringLiteral("whoami")))
+                         .value(QStringLiteral("authorization"))
+                         .toString(),
+                 authorizationFingerprint("Bearer " + m_alphaToken));
+    }
+
+    void deadUpstreamGivesAnErrorNamingItWhileOthersKeepWorking()
+    {
+        Deployment deployment;
+        const QString failed = deploy(deployment, {"alpha", "beta"});
+        QVERIFY2(failed.isEmpty(), qPrintable(failed));
+
+        deployment.upstream(QStringLiteral("beta")).kill();
+
+        const QJsonObject hi{{QStringLiteral("text"), QStringLiteral("hi")}};
+        const SdkClientRun alpha
+                = runSdkClient(deployment.broker.endpoint(), {{QStringLiteral("alpha__echo"), hi}});
+        QVERIFY2(alpha.succeeded(), qPrintable(alpha.describe() + deployment.diagnostics()));
+        QCOMPARE(alpha.callText(QStringLiteral("alpha__echo")), QStringLiteral("alpha: hi"));
+
+        // Called directly (a client may still hold the tool from an earlier list): the answer is
+        // a JSON-RPC error or a tool error, soon, and it names the server.
+        McpHttp http;
+        McpSession session;
+        QString why;
+        QVERIFY2(http.open(deployment.broker.endpoint(), QStringLiteral("2025-11-25"), &session, &why),
+                 qPrintable(why + deployment.diagnostics()));
+        const HttpResult answer = http.call(
+                session, QStringLiteral("tools/call"),
+                QJsonObject{{QStringLiteral("name"), QStringLiteral("beta__echo")},
+                            {QStringLiteral("arguments"), hi}});
+        QVERIFY2(answer.finished, "no answer within 20 s for a tool of a dead upstream");
+        const QJsonObject response = answer.response(2);
+        QVERIFY2(!response.isEmpty(), qPrintable(answer.describe()));
+        QString message;
+        if (response.contains(QStringLiteral("error"))) {
+            message = response.value(QStringLiteral("error")).toObject().value(QStringLiteral("message")).toString();
+        } else {
+            const QJsonObject result = response.value(QStringLiteral("result")).toObject();
+            QVERIFY2(result.value(QStringLiteral("isError")).toBool(), qPrintable(answer.describe()));
+            for (const QJsonValue &block : result.value(QStringLiteral("content")).toArray())
+                message += block.toObject().value(QStringLiteral("text")).toString();
+        }
+        // Naming the server, not merely echoing the tool name back.
+        QString withoutToolName = message;
+        withoutToolName.remove(QStringLiteral("beta__echo"));
+        QVERIFY2(withoutToolName.contains(QLatin1String("beta")), qPrintable(message));
+        QVERIFY2(deployment.broker.isRunning(), qPrintable(deployment.diagnostics()));
+    }
+
+    void serverAddedWhileRunningAppearsWithoutRestart()
+    {
+        Deployment deployment;
+        QString failed = deploy(deployment, {"alpha"});
+        QVERIFY2(failed.isEmpty(), qPrintable(failed));
+        failed = startUpstreams(deployment, {"beta"});
+        QVERIFY2(failed.isEmpty(), qPrintable(failed));
+
+        // A connected client with its standalone event stream open.
+        McpHttp http;
+        McpSession session;
+        QString why;
+        QVERIFY2(http.open(deployment.broker.endpoint(), QStringLiteral("2025-11-25"), &session, &why),
+                 qPrintable(why + deployment.diagnostics()));
+        QVERIFY2(session.initializeResult.value(QStringLiteral("capabilities"))
+                         .toObject()
+                         .value(QStringLiteral("tools"))
+                         .toObject()
+                         .value(QStringLiteral("listChanged"))
+                         .toBool(),
+                 qPrintable(QJsonDocument(session.initializeResult).toJson()));
+        const std::unique_ptr<EventStream> events = http.openEventStream(session);
+        QTRY_VERIFY2_WITH_TIMEOUT(events->status() != 0, qPrintable(events->describe()), 10'000);
+        QCOMPARE(events->status(), 200);
+
+        failed = addToBroker(deployment, QStringLiteral("beta"));
+        QVERIFY2(failed.isEmpty(), qPrintable(failed));
+
+        QVERIFY2(events->waitForMethod(QStringLiteral("notifications/tools/list_changed"), kReadyTimeoutMs),
+                 qPrintable(events->describe() + deployment.diagnostics()));
+        QString status;
+        QVERIFY2(deployment.broker.waitUntilReady({QStringLiteral("beta")}, kReadyTimeoutMs, &status),
+                 qPrintable(status + deployment.diagnostics()));
+
+        const SdkClientRun run = runSdkClient(
+                deployment.broker.endpoint(),
+                {{QStringLiteral("beta__echo"), QJsonObject{{QStringLiteral("text"), QStringLiteral("hi")}}}});
+        QVERIFY2(run.succeeded(), qPrintable(run.describe() + deployment.diagnostics()));
+        QVERIFY(run.tools().contains(QStringLiteral("alpha__echo")));
+        QCOMPARE(run.callText(QStringLiteral("beta__echo")), QStringLiteral("beta: hi"));
+        QVERIFY2(deployment.broker.isRunning(), qPrintable(deployment.diagnostics()));
+    }
+};
+
+QTEST_GUILESS_MAIN(AggregationTest)
+#include "tst_aggregation.moc"
