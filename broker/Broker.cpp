@@ -10,6 +10,8 @@
 #include "store/SecretStore.h"
 
 #include <QCoreApplication>
+#include <QCryptographicHash>
+#include <QFile>
 #include <QDir>
 #include <QFileInfo>
 #include <QFileSystemWatcher>
@@ -26,6 +28,16 @@ namespace {
 // Editors and AtomicFile replace the file; several events arrive for one change.
 constexpr int kConfigSettleMs = 200;
 
+QByteArray fileDigest(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    QCryptographicHash hash(QCryptographicHash::Sha256);
+    hash.addData(&file);
+    return hash.result();
+}
+
 } // namespace
 
 struct Broker::Private
@@ -40,6 +52,7 @@ struct Broker::Private
     std::unique_ptr<gateway::LocalEndpoint> endpoint;
     QFileSystemWatcher watcher;
     QTimer reloadTimer;
+    QByteArray configDigest; // of the file as last applied; other files in its folder change too
 
     void watchConfig();
     void reloadConfig();
@@ -76,6 +89,7 @@ Result<void> Broker::start()
     if (!config)
         return config.error();
     d->config = config.value();
+    d->configDigest = fileDigest(d->options.configPath);
 
     d->endpoint = std::make_unique<gateway::LocalEndpoint>(
             d->router.get(),
@@ -108,6 +122,10 @@ void Broker::Private::reloadConfig()
     const QFileInfo file(options.configPath);
     if (file.exists() && !watcher.files().contains(file.absoluteFilePath()))
         watcher.addPath(file.absoluteFilePath());
+    const QByteArray digest = fileDigest(options.configPath);
+    if (digest == configDigest)
+        return;
+    configDigest = digest;
     auto loaded = store::ConfigStore(options.configPath).load();
     if (!loaded) {
         qCWarning(lcStore).noquote() << loaded.error().message << "Keeping the previous servers.";

@@ -219,6 +219,12 @@ void Upstream::catalog(CatalogKind kind, CatalogCallback done)
         done(cache.items);
         return;
     }
+    if (m_state == State::Failed) {
+        // The retry timer reconnects; a list does not wait for a server known to be down.
+        done(cache.loaded ? Result<json>(cache.items)
+                          : Result<json>(Error::make(Error::Kind::Unreachable, m_errorText)));
+        return;
+    }
     cache.waiters.push_back(std::move(done));
     load(kind);
 }
