@@ -157,10 +157,8 @@ void AddCommand::storeSecrets()
     SecretBatch::write(m_keychain, m_secrets, [this](Result<void> written, QStringList keys) {
         wipeSecrets();
         if (!written) {
-            QString reason = written.error().message;
-            if (!reason.endsWith(QLatin1Char('.')))
-                reason += QLatin1Char('.');
-            failAndRollBack(QStringLiteral("%1 Server '%2' was not added.").arg(reason, m_server.name),
+            failAndRollBack(QStringLiteral("%1 Server '%2' was not added.")
+                                    .arg(Console::sentence(written.error().message), m_server.name),
                             keys);
             return;
         }
@@ -206,7 +204,7 @@ void AddCommand::failAndRollBack(const QString &message, const QStringList &writ
             Console::err(QStringLiteral("The secrets stored for '%1' could not be removed again "
                                         "(%2): %3")
                                  .arg(m_server.name, left.join(QStringLiteral(", ")),
-                                      removed.error().message));
+                                      Console::sentence(removed.error().message)));
         }
         finish(kExitFailed);
     });

@@ -27,4 +27,11 @@ void Console::err(const QString &text)
     write(stderr, text);
 }
 
+QString Console::sentence(QString text)
+{
+    if (!text.isEmpty() && !text.endsWith(QLatin1Char('.')))
+        text += QLatin1Char('.');
+    return text;
+}
+
 } // namespace mcpbroker::app

@@ -9,6 +9,9 @@ namespace mcpbroker::app {
 namespace Console {
 void out(const QString &text); // stdout; adds a newline unless `text` ends with one
 void err(const QString &text); // stderr; likewise
+// `text` with a full stop at the end, for messages (such as QtKeychain's) that may lack one and
+// are followed by another sentence.
+QString sentence(QString text);
 } // namespace Console
 
 } // namespace mcpbroker::app

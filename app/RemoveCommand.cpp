@@ -59,7 +59,8 @@ void RemoveCommand::start()
                                     "uses them any more. To delete them, add the server again "
                                     "and remove it once the keychain works, or delete them in "
                                     "your keychain app (service '%3').")
-                             .arg(left.join(QStringLiteral(", ")), removed.error().message,
+                             .arg(left.join(QStringLiteral(", ")),
+                                  Console::sentence(removed.error().message),
                                   m_keychain->service()));
         finish(kExitOk);
     });

@@ -5,7 +5,10 @@
 #include "TerminationSignals.h"
 
 #include <QMetaObject>
+#include <QScopeGuard>
 #include <QSocketNotifier>
+
+#include <openssl/crypto.h>
 
 #ifdef Q_OS_UNIX
 #include <cerrno>
@@ -105,6 +108,7 @@ void SecretInput::read(Callback done)
 void SecretInput::onReadable()
 {
     char chunk[4096];
+    const auto wipeChunk = qScopeGuard([&chunk] { OPENSSL_cleanse(chunk, sizeof chunk); });
     const ssize_t count = ::read(kStdin, chunk, sizeof chunk);
     if (count < 0) {
         if (errno == EINTR || errno == EAGAIN)

@@ -6,10 +6,19 @@
 #include "ExitCode.h"
 #include "TerminationSignals.h"
 
+#ifdef Q_OS_UNIX
+#include <csignal>
+#endif
+
 namespace mcpbroker::app {
 
 void ServeCommand::start()
 {
+#ifdef Q_OS_UNIX
+    // A reader that closed our stdout or stderr (a script that only waited for the listening
+    // line) must not kill the broker with SIGPIPE on the next log line.
+    std::signal(SIGPIPE, SIG_IGN);
+#endif
     // Watched before the broker starts, so that a signal during start-up also stops it cleanly.
     auto *termination = new TerminationSignals(this);
     connect(termination, &TerminationSignals::received, this, [this](int signalNumber) {
