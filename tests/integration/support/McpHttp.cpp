@@ -4,6 +4,7 @@
 #include <QJsonDocument>
 #include <QNetworkReply>
 #include <QNetworkRequest>
+#include <QTcpSocket>
 #include <QTest>
 
 namespace mcpbroker::integration {
@@ -54,6 +55,44 @@ QNetworkRequest makeRequest(const QUrl &url, const RawHeaders &headers)
     return request;
 }
 
+QByteArray headerValue(const RawHeaders &headers, const QByteArray &name)
+{
+    for (const auto &[key, value] : headers) {
+        if (key.compare(name, Qt::CaseInsensitive) == 0)
+            return value;
+    }
+    return {};
+}
+
+// The status and headers of a response head (status line and header lines, no empty line).
+RawHeaders parseResponseHead(const QByteArray &head, int *status)
+{
+    const QList<QByteArray> lines = head.split('\n');
+    const QList<QByteArray> statusLine = lines.first().trimmed().split(' ');
+    *status = statusLine.size() > 1 ? statusLine.at(1).toInt() : 0;
+    RawHeaders headers;
+    for (qsizetype i = 1; i < lines.size(); ++i) {
+        const qsizetype colon = lines[i].indexOf(':');
+        if (colon > 0)
+            headers.append({lines[i].left(colon).trimmed(), lines[i].mid(colon + 1).trimmed()});
+    }
+    return headers;
+}
+
+QByteArray decodeChunked(const QByteArray &body)
+{
+    QByteArray decoded;
+    for (qsizetype at = 0;;) {
+        const qsizetype lineEnd = body.indexOf("\r\n", at);
+        bool ok = false;
+        const qsizetype size = lineEnd < 0 ? 0 : body.mid(at, lineEnd - at).toLongLong(&ok, 16);
+        if (!ok || size == 0)
+            return decoded;
+        decoded += body.mid(lineEnd + 2, size);
+        at = lineEnd + 2 + size + 2;
+    }
+}
+
 bool hasHeader(const RawHeaders &headers, const QByteArray &name)
 {
     for (const auto &header : headers) {
@@ -67,11 +106,7 @@ bool hasHeader(const RawHeaders &headers, const QByteArray &name)
 
 QByteArray HttpResult::header(const QByteArray &name) const
 {
-    for (const auto &[key, value] : headers) {
-        if (key.compare(name, Qt::CaseInsensitive) == 0)
-            return value;
-    }
-    return {};
+    return headerValue(headers, name);
 }
 
 QList<QJsonObject> HttpResult::messages() const
@@ -121,6 +156,7 @@ EventStream::EventStream(QNetworkReply *reply) : m_reply(reply)
 EventStream::~EventStream()
 {
     if (m_reply) {
+        m_reply->disconnect(this);
         m_reply->abort();
         m_reply->deleteLater();
     }
@@ -210,6 +246,64 @@ HttpResult McpHttp::post(const QUrl &url, const QByteArray &body, const RawHeade
 HttpResult McpHttp::get(const QUrl &url, const RawHeaders &headers, int timeoutMs)
 {
     return send("GET", url, headers, {}, timeoutMs);
+}
+
+HttpResult McpHttp::exchangeOverSocket(const QUrl &url, const QByteArray &head,
+                                      const QByteArray &body, int timeoutMs)
+{
+    constexpr qsizetype kPiece = 64 * 1024;
+    QTcpSocket socket;
+    QByteArray received;
+    qsizetype sent = 0;
+    bool closed = false;
+    auto sendMore = [&] {
+        // Keep a little in flight; stop once the server has started answering.
+        if (!received.isEmpty() || sent >= body.size() || socket.bytesToWrite() > 0)
+            return;
+        socket.write(body.mid(sent, kPiece));
+        sent += kPiece;
+    };
+    QObject::connect(&socket, &QTcpSocket::connected, &socket, [&] {
+        socket.write(head);
+        sendMore();
+    });
+    QObject::connect(&socket, &QTcpSocket::bytesWritten, &socket, sendMore);
+    QObject::connect(&socket, &QTcpSocket::readyRead, &socket,
+                     [&] { received += socket.readAll(); });
+    // A reset after the answer is fine: the answer is what counts.
+    QObject::connect(&socket, &QTcpSocket::errorOccurred, &socket, [&] {
+        received += socket.readAll();
+        closed = true;
+    });
+    QObject::connect(&socket, &QTcpSocket::disconnected, &socket, [&] { closed = true; });
+    socket.connectToHost(url.host(), quint16(url.port(80)));
+
+    // The answer is complete when its Content-Length worth of body is in, its last chunk is in,
+    // or the server closed.
+    auto complete = [&] {
+        const qsizetype end = received.indexOf("\r\n\r\n");
+        if (closed || end < 0)
+            return closed;
+        int status = 0;
+        const RawHeaders headers = parseResponseHead(received.left(end), &status);
+        const QByteArray length = headerValue(headers, "Content-Length");
+        if (!length.isEmpty())
+            return received.size() - end - 4 >= length.toLongLong();
+        return headerValue(headers, "Transfer-Encoding").contains("chunked")
+                && received.endsWith("\r\n0\r\n\r\n");
+    };
+    HttpResult result;
+    result.finished = QTest::qWaitFor(complete, timeoutMs) || complete();
+    const qsizetype end = received.indexOf("\r\n\r\n");
+    if (end < 0) {
+        result.networkError = socket.errorString();
+        return result;
+    }
+    result.headers = parseResponseHead(received.left(end), &result.status);
+    result.body = received.mid(end + 4);
+    if (result.header("Transfer-Encoding").contains("chunked"))
+        result.body = decodeChunked(result.body);
+    return result;
 }
 
 QByteArray McpHttp::initializeRequest(const QString &protocolVersion, int id)

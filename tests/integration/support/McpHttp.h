@@ -87,6 +87,13 @@ public:
                     int timeoutMs = kDefaultTimeoutMs);
     HttpResult get(const QUrl &url, const RawHeaders &headers = {},
                    int timeoutMs = kDefaultTimeoutMs);
+    // Over a plain socket, the way curl or Node's fetch behave: sends `head` (request line and
+    // headers, ending in an empty line), then `body` in pieces, and stops sending as soon as an
+    // answer arrives (a server may refuse a body before it has read it all: 413). QNAM cannot
+    // do that: it reads nothing until it has sent everything.
+    static HttpResult exchangeOverSocket(const QUrl &url, const QByteArray &head,
+                                         const QByteArray &body,
+                                         int timeoutMs = kDefaultTimeoutMs);
 
     static QByteArray initializeRequest(const QString &protocolVersion, int id = 1);
     static QByteArray request(const QString &method, const QJsonObject &params, int id);
