@@ -1,5 +1,6 @@
-// Upstream secrets given to `mcp-broker add` (--bearer-stdin, --header-stdin) live in the
-// keychain only: never in the config file, the broker's output (even with every mcpbroker
+// Upstream secrets given to `mcp-broker add` live in the keychain only (alpha: a bearer token
+// with --bearer-stdin; gamma: a secret header with --header-stdin plus a --header one; the CLI
+// takes one kind of authentication per server): never in the config file, the broker's output (even with every mcpbroker
 // category at debug), the CLI's output or the conformance results; they reach their own
 // upstream and no other. Without a usable keychain `add` refuses, promptly and clearly, and
 // leaves the config file as it was (no plaintext fallback).
@@ -20,6 +21,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -81,14 +83,28 @@ class SecretsTest : public QObject
 
 private:
     QByteArray m_bearer;       // alpha's bearer token
-    QByteArray m_headerSecret; // alpha's X-Api-Key value
+    QByteArray m_headerSecret; // gamma's X-Api-Key value
 
     QList<QByteArray> secrets() const { return {m_bearer, m_headerSecret}; }
 
     CliResult addAlpha(const BrokerProcess &broker, const QUrl &url) const
     {
-        return broker.add(QStringLiteral("alpha"), url, m_bearer,
+        return broker.add(QStringLiteral("alpha"), url, m_bearer);
+    }
+
+    CliResult addGamma(const BrokerProcess &broker, const QUrl &url) const
+    {
+        return broker.add(QStringLiteral("gamma"), url, std::nullopt,
                           {{kSecretHeaderName, m_headerSecret}}, {kPlainHeader});
+    }
+
+    // The headers an upstream saw, from its whoami called through the aggregated endpoint.
+    static QJsonObject headersSeenBy(const SdkClientRun &run, const QString &server)
+    {
+        return QJsonDocument::fromJson(run.callText(server + QStringLiteral("__whoami")).toUtf8())
+                .object()
+                .value(QStringLiteral("headers"))
+                .toObject();
     }
 
     // Fails the test (returns false) when `text` holds any piece of a secret.
@@ -126,110 +142,125 @@ private Q_SLOTS:
     void addKeepsSecretsInTheKeychainAndOnlyNamesInTheConfigFile()
     {
         BrokerProcess broker;
-        const CliResult added = addAlpha(broker, QUrl(QStringLiteral("http://127.0.0.1:9/mcp")));
-        QVERIFY2(added.succeeded(), qPrintable(added.describe()));
-        QVERIFY(verifyNoSecretIn(added.out + added.err, QStringLiteral("the output of add")));
+        const QUrl unreachable(QStringLiteral("http://127.0.0.1:9/mcp"));
+        const CliResult alpha = addAlpha(broker, unreachable);
+        QVERIFY2(alpha.succeeded(), qPrintable(alpha.describe()));
+        const CliResult gamma = addGamma(broker, unreachable);
+        QVERIFY2(gamma.succeeded(), qPrintable(gamma.describe()));
+        QVERIFY(verifyNoSecretIn(alpha.out + alpha.err + gamma.out + gamma.err,
+                                 QStringLiteral("the output of add")));
 
         const QByteArray config = readFile(broker.configPath());
-        QVERIFY2(config.contains("alpha"), config.constData());
+        QVERIFY2(config.contains("alpha") && config.contains("gamma"), config.constData());
         QCOMPARE(filesContainingSecrets(broker.configDirectory(), secrets()), QStringList());
         for (const QString &directory : xdgDirectories())
             QCOMPARE(filesContainingSecrets(directory, secrets()), QStringList());
 
         const auto bearer = readKeychain(SecretKeys::bearer(QStringLiteral("alpha")));
         QVERIFY2(bearer.has_value(), "the keychain did not answer");
-        QVERIFY2(bearer->ok(), qPrintable(bearer->error().message));
+        QVERIFY2(bearer->ok(), qPrintable(bearer->ok() ? QString() : bearer->error().message));
         QVERIFY(bearer->value() == m_bearer);
         const auto header = readKeychain(
-                SecretKeys::header(QStringLiteral("alpha"), QString::fromLatin1(kSecretHeaderName)));
+                SecretKeys::header(QStringLiteral("gamma"), QString::fromLatin1(kSecretHeaderName)));
         QVERIFY2(header.has_value(), "the keychain did not answer");
-        QVERIFY2(header->ok(), qPrintable(header->error().message));
+        QVERIFY2(header->ok(), qPrintable(header->ok() ? QString() : header->error().message));
         QVERIFY(header->value() == m_headerSecret);
     }
 
     void upstreamReceivesItsOwnSecretsAndNoOtherUpstreamDoes()
     {
-        auto alpha = UpstreamServer::fixture(QStringLiteral("alpha"));
-        auto beta = UpstreamServer::fixture(QStringLiteral("beta"));
-        alpha->start();
-        beta->start();
-        QVERIFY2(alpha->waitUntilListening(), qPrintable(alpha->diagnostics()));
-        QVERIFY2(beta->waitUntilListening(), qPrintable(beta->diagnostics()));
+        std::map<QString, std::unique_ptr<UpstreamServer>> upstreams;
+        for (const QString &name : QStringList{"alpha", "beta", "gamma"}) {
+            upstreams[name] = UpstreamServer::fixture(name);
+            upstreams[name]->start();
+        }
+        for (const auto &[name, upstream] : upstreams)
+            QVERIFY2(upstream->waitUntilListening(), qPrintable(upstream->diagnostics()));
 
         BrokerProcess broker;
-        const CliResult addedAlpha = addAlpha(broker, alpha->url());
-        QVERIFY2(addedAlpha.succeeded(), qPrintable(addedAlpha.describe()));
-        const CliResult addedBeta = broker.add(QStringLiteral("beta"), beta->url());
-        QVERIFY2(addedBeta.succeeded(), qPrintable(addedBeta.describe()));
+        for (const CliResult &added : {addAlpha(broker, upstreams["alpha"]->url()),
+                                       broker.add(QStringLiteral("beta"), upstreams["beta"]->url()),
+                                       addGamma(broker, upstreams["gamma"]->url())})
+            QVERIFY2(added.succeeded(), qPrintable(added.describe()));
         QVERIFY2(broker.start(), qPrintable(broker.diagnostics()));
         QString status;
-        QVERIFY2(broker.waitUntilReady({QStringLiteral("alpha"), QStringLiteral("beta")}, kReadyTimeoutMs,
-                                       &status),
+        QVERIFY2(broker.waitUntilReady({QStringLiteral("alpha"), QStringLiteral("beta"), QStringLiteral("gamma")},
+                                       kReadyTimeoutMs, &status),
                  qPrintable(status + broker.diagnostics()));
 
-        const SdkClientRun run = runSdkClient(
-                broker.endpoint(),
-                {{QStringLiteral("alpha__whoami"), {}}, {QStringLiteral("beta__whoami"), {}}});
+        const SdkClientRun run = runSdkClient(broker.endpoint(), {{QStringLiteral("alpha__whoami"), {}},
+                                                                  {QStringLiteral("beta__whoami"), {}},
+                                                                  {QStringLiteral("gamma__whoami"), {}}});
         QVERIFY2(run.succeeded(), qPrintable(run.describe() + broker.diagnostics()));
-        const QJsonObject alphaHeaders = QJsonDocument::fromJson(run.callText(QStringLiteral("alpha__whoami")).toUtf8())
-                                                 .object()
-                                                 .value(QStringLiteral("headers"))
-                                                 .toObject();
-        const QJsonObject betaHeaders = QJsonDocument::fromJson(run.callText(QStringLiteral("beta__whoami")).toUtf8())
-                                                .object()
-                                                .value(QStringLiteral("headers"))
-                                                .toObject();
-        QVERIFY2(!alphaHeaders.isEmpty() && !betaHeaders.isEmpty(), qPrintable(run.describe()));
+        const QJsonObject alpha = headersSeenBy(run, QStringLiteral("alpha"));
+        const QJsonObject beta = headersSeenBy(run, QStringLiteral("beta"));
+        const QJsonObject gamma = headersSeenBy(run, QStringLiteral("gamma"));
+        QVERIFY2(!alpha.isEmpty() && !beta.isEmpty() && !gamma.isEmpty(), qPrintable(run.describe()));
 
-        QCOMPARE(alphaHeaders.value(QStringLiteral("authorization")).toString(),
+        QCOMPARE(alpha.value(QStringLiteral("authorization")).toString(),
                  authorizationFingerprint("Bearer " + m_bearer));
         // whoami shows other headers as they are: compare without printing the secret.
-        QVERIFY2(alphaHeaders.value(QStringLiteral("x-api-key")).toString().toUtf8() == m_headerSecret,
-                 "alpha did not receive its X-Api-Key secret");
-        QCOMPARE(alphaHeaders.value(QStringLiteral("x-plain")).toString(), QStringLiteral("visible-value"));
+        QVERIFY2(gamma.value(QStringLiteral("x-api-key")).toString().toUtf8() == m_headerSecret,
+                 "gamma did not receive its X-Api-Key secret");
+        QCOMPARE(gamma.value(QStringLiteral("x-plain")).toString(), QStringLiteral("visible-value"));
 
+        QVERIFY2(!gamma.contains(QStringLiteral("authorization")), qPrintable(run.callText("gamma__whoami")));
+        for (const char *header : {"x-api-key", "x-plain"})
+            QVERIFY2(!alpha.contains(QLatin1String(header)), header);
         for (const char *header : {"authorization", "x-api-key", "x-plain"})
-            QVERIFY2(!betaHeaders.contains(QLatin1String(header)), header);
-        QVERIFY(verifyNoSecretIn(run.callText(QStringLiteral("beta__whoami")).toUtf8(),
-                                 QStringLiteral("what beta received")));
+            QVERIFY2(!beta.contains(QLatin1String(header)), header);
+        QVERIFY(verifyNoSecretIn(run.callText(QStringLiteral("alpha__whoami")).toUtf8()
+                                         + run.callText(QStringLiteral("beta__whoami")).toUtf8(),
+                                 QStringLiteral("what alpha and beta received")));
     }
 
     void noSecretReachesLogsCommandOutputsOrConformanceResults()
     {
         auto alpha = UpstreamServer::fixture(QStringLiteral("alpha"));
+        auto gamma = UpstreamServer::fixture(QStringLiteral("gamma"));
         alpha->start();
+        gamma->start();
         QVERIFY2(alpha->waitUntilListening(), qPrintable(alpha->diagnostics()));
+        QVERIFY2(gamma->waitUntilListening(), qPrintable(gamma->diagnostics()));
 
         BrokerProcess broker;
         broker.environment().insert(QStringLiteral("QT_LOGGING_RULES"),
                                     QStringLiteral("mcpbroker.*.debug=true"));
-        QList<CliResult> commands;
-        commands << addAlpha(broker, alpha->url());
-        QVERIFY2(commands.last().succeeded(), qPrintable(commands.last().describe()));
+        QList<CliResult> commands{addAlpha(broker, alpha->url()), addGamma(broker, gamma->url())};
+        for (const CliResult &added : std::as_const(commands))
+            QVERIFY2(added.succeeded(), qPrintable(added.describe()));
         QVERIFY2(broker.start(), qPrintable(broker.diagnostics()));
         QString status;
-        QVERIFY2(broker.waitUntilReady({QStringLiteral("alpha")}, kReadyTimeoutMs, &status),
+        QVERIFY2(broker.waitUntilReady({QStringLiteral("alpha"), QStringLiteral("gamma")}, kReadyTimeoutMs,
+                                       &status),
                  qPrintable(status + broker.diagnostics()));
 
-        // Traffic that carries the secrets upstream: list, calls, a whole conformance run.
-        const SdkClientRun run = runSdkClient(
-                broker.endpoint(),
-                {{QStringLiteral("alpha__echo"), QJsonObject{{QStringLiteral("text"), QStringLiteral("hi")}}},
-                 {QStringLiteral("alpha__test_simple_text"), {}}});
+        // Traffic that carries the secrets upstream: lists, calls, whole conformance runs.
+        const QJsonObject hi{{QStringLiteral("text"), QStringLiteral("hi")}};
+        const SdkClientRun run = runSdkClient(broker.endpoint(), {{QStringLiteral("alpha__echo"), hi},
+                                                                  {QStringLiteral("gamma__echo"), hi},
+                                                                  {QStringLiteral("alpha__test_simple_text"), {}}});
         QVERIFY2(run.succeeded(), qPrintable(run.describe() + broker.diagnostics()));
         QTemporaryDir results;
         QVERIFY(results.isValid());
-        ConformanceOptions options;
-        options.resultsDirectory = results.path();
-        const ConformanceRun conformance
-                = runConformance(broker.serverEndpoint(QStringLiteral("alpha")), options);
-        QVERIFY2(conformance.passed() + conformance.failed() == 32, qPrintable(conformance.describe()));
+        QList<ConformanceRun> conformanceRuns;
+        for (const QString &server : {QStringLiteral("alpha"), QStringLiteral("gamma")}) {
+            ConformanceOptions options;
+            options.resultsDirectory = results.filePath(server);
+            conformanceRuns << runConformance(broker.serverEndpoint(server), options);
+            QVERIFY2(conformanceRuns.last().passed() + conformanceRuns.last().failed() == 32,
+                     qPrintable(conformanceRuns.last().describe()));
+        }
 
+        // `status` finds a broker on another port than the configured one only with --port.
+        const QString port = QString::number(broker.port());
         for (const QStringList &arguments :
              {QStringList{QStringLiteral("list")}, QStringList{QStringLiteral("list"), QStringLiteral("--json")},
-              QStringList{QStringLiteral("status")}, QStringList{QStringLiteral("status"), QStringLiteral("--json")}}) {
+              QStringList{QStringLiteral("status"), QStringLiteral("--port"), port},
+              QStringList{QStringLiteral("status"), QStringLiteral("--json"), QStringLiteral("--port"), port}}) {
             commands << broker.run(arguments);
-            QVERIFY2(commands.last().succeeded() && commands.last().out.contains("alpha"),
+            QVERIFY2(commands.last().succeeded() && commands.last().out.contains("alpha")
+                             && commands.last().out.contains("gamma"),
                      qPrintable(commands.last().describe()));
         }
 
@@ -247,6 +278,8 @@ private Q_SLOTS:
         for (const CliResult &command : std::as_const(commands))
             QVERIFY(verifyNoSecretIn(command.out + command.err, QStringLiteral("`%1`").arg(command.commandLine)));
         QVERIFY(verifyNoSecretIn(run.process.out + run.process.err, QStringLiteral("the SDK client's output")));
+        for (const ConformanceRun &conformance : std::as_const(conformanceRuns))
+            QVERIFY(verifyNoSecretIn(conformance.process.out, QStringLiteral("the conformance summary")));
         QCOMPARE(filesContainingSecrets(broker.configDirectory(), secrets()), QStringList());
         QCOMPARE(filesContainingSecrets(results.path(), secrets()), QStringList());
         for (const QString &directory : xdgDirectories())
