@@ -83,6 +83,48 @@ QJsonObject headersOf(const QJsonObject &whoami)
     return whoami.value(QStringLiteral("headers")).toObject();
 }
 
+// Every entry of a paginated list method (`key` of each result), following nextCursor;
+// `field` of each entry. Empty with `*why` set when a page fails.
+QStringList listAll(McpHttp &http, const McpSession &session, const QString &method,
+                    const QString &key, const QString &field, QString *why)
+{
+    QStringList values;
+    QString cursor;
+    for (int page = 0; page < 100; ++page) {
+        QJsonObject params;
+        if (!cursor.isEmpty())
+            params.insert(QStringLiteral("cursor"), cursor);
+        const HttpResult answer = http.call(session, method, params, 100 + page);
+        const QJsonObject result = answer.response(100 + page).value(QStringLiteral("result")).toObject();
+        if (answer.status != 200 || !result.contains(key)) {
+            *why = QStringLiteral("%1 on %2: %3").arg(method, session.url.toString(), answer.describe());
+            return {};
+        }
+        for (const QJsonValue &entry : result.value(key).toArray())
+            values << entry.toObject().value(field).toString();
+        cursor = result.value(QStringLiteral("nextCursor")).toString();
+        if (cursor.isEmpty())
+            return values;
+    }
+    *why = QStringLiteral("%1 on %2: more than 100 pages").arg(method, session.url.toString());
+    return {};
+}
+
+// The first content's text of a resources/read or prompts/get result.
+QString firstText(const QJsonObject &result)
+{
+    if (result.contains(QStringLiteral("contents")))
+        return result.value(QStringLiteral("contents")).toArray().at(0).toObject().value(QStringLiteral("text")).toString();
+    return result.value(QStringLiteral("messages"))
+            .toArray()
+            .at(0)
+            .toObject()
+            .value(QStringLiteral("content"))
+            .toObject()
+            .value(QStringLiteral("text"))
+            .toString();
+}
+
 } // namespace
 
 class AggregationTest : public QObject
@@ -307,6 +349,111 @@ private Q_SLOTS:
                  authorizationFingerprint("Bearer " + m_alphaToken));
     }
 
+    void resourcesTemplatesAndPromptsAreNamespacedByServer()
+    {
+        Deployment deployment;
+        const QString failed = deploy(deployment, {"alpha", "everything"});
+        QVERIFY2(failed.isEmpty(), qPrintable(failed));
+
+        McpHttp http;
+        QString why;
+        McpSession aggregated;
+        QVERIFY2(http.open(deployment.broker.endpoint(), QStringLiteral("2025-11-25"), &aggregated, &why),
+                 qPrintable(why + deployment.diagnostics()));
+        struct Listing
+        {
+            QString method, key, field, separator;
+        };
+        const QList<Listing> listings{
+                {"resources/list", "resources", "uri", "+"},
+                {"resources/templates/list", "resourceTemplates", "uriTemplate", "+"},
+                {"prompts/list", "prompts", "name", "__"}};
+        for (const Listing &listing : listings) {
+            const QStringList all = listAll(http, aggregated, listing.method, listing.key, listing.field, &why);
+            QVERIFY2(!all.isEmpty(), qPrintable(why + deployment.diagnostics()));
+            QStringList expectedAll;
+            for (const QString &server : QStringList{"alpha", "everything"}) {
+                McpSession direct;
+                QVERIFY2(http.open(deployment.upstream(server).url(), QStringLiteral("2025-11-25"), &direct, &why),
+                         qPrintable(why));
+                QStringList expected;
+                for (const QString &value : listAll(http, direct, listing.method, listing.key, listing.field, &why))
+                    expected << server + listing.separator + value;
+                QVERIFY2(!expected.isEmpty(), qPrintable(why));
+                QStringList actual;
+                for (const QString &value : all) {
+                    if (value.startsWith(server + listing.separator))
+                        actual << value;
+                }
+                QVERIFY2(sorted(actual) == sorted(expected),
+                         qPrintable(listing.method + QStringLiteral(": ") + listDifference(actual, expected)));
+                expectedAll += expected;
+            }
+            QVERIFY2(all.size() == expectedAll.size(),
+                     qPrintable(listing.method + QStringLiteral(": ") + listDifference(all, expectedAll)));
+        }
+
+        // Reads and gets reach the upstream named by the prefix (each has only its own URIs).
+        struct Fetch
+        {
+            QString method;
+            QJsonObject params;
+            QString text;
+            QString uri; // the URI the client should see in the answer; empty for prompts
+        };
+        const QList<Fetch> fetches{
+                {"resources/read", {{"uri", "alpha+test://static-text"}},
+                 "This is the content of the static text resource.", "alpha+test://static-text"},
+                {"resources/read", {{"uri", "alpha+test://template/42/data"}},
+                 R"({"id":"42","templateTest":true,"data":"Data for ID: 42"})", "alpha+test://template/42/data"},
+                {"resources/read", {{"uri", "everything+demo://resource/dynamic/text/7"}},
+                 "Resource 7: ", "everything+demo://resource/dynamic/text/7"},
+                {"prompts/get",
+                 {{"name", "alpha__test_prompt_with_arguments"},
+                  {"arguments", QJsonObject{{"arg1", "a"}, {"arg2", "b"}}}},
+                 "Prompt with arguments: arg1='a', arg2='b'", {}},
+                {"prompts/get", {{"name", "everything__simple-prompt"}},
+                 "This is a simple prompt without arguments.", {}}};
+        int id = 10;
+        for (const Fetch &fetch : fetches) {
+            const HttpResult answer = http.call(aggregated, fetch.method, fetch.params, ++id);
+            const QJsonObject result = answer.response(id).value(QStringLiteral("result")).toObject();
+            QVERIFY2(firstText(result).startsWith(fetch.text), qPrintable(answer.describe()));
+            if (!fetch.uri.isEmpty()) {
+                const QString uri = result.value(QStringLiteral("contents")).toArray().at(0).toObject()
+                                            .value(QStringLiteral("uri")).toString();
+                QVERIFY2(uri == fetch.uri, qPrintable(answer.describe()));
+            }
+        }
+    }
+
+    void statusReportsEveryServerWithStateAndToolCount()
+    {
+        Deployment deployment;
+        const QString failed = deploy(deployment, {"alpha", "beta"});
+        QVERIFY2(failed.isEmpty(), qPrintable(failed));
+        const SdkClientRun direct = runSdkClient(deployment.upstream(QStringLiteral("alpha")).url());
+        QVERIFY2(direct.succeeded(), qPrintable(direct.describe()));
+
+        McpHttp http;
+        const HttpResult answer = http.get(deployment.broker.statusUrl());
+        QVERIFY2(answer.status == 200, qPrintable(answer.describe()));
+        const QJsonObject status = QJsonDocument::fromJson(answer.body).object();
+        QVERIFY2(!status.value(QStringLiteral("version")).toString().isEmpty(), answer.body.constData());
+        QCOMPARE(status.value(QStringLiteral("endpoint")).toString(), deployment.broker.endpoint().toString());
+        const QJsonArray servers = status.value(QStringLiteral("servers")).toArray();
+        QCOMPARE(servers.size(), 2);
+        for (const QJsonValue &value : servers) {
+            const QJsonObject server = value.toObject();
+            const QString name = server.value(QStringLiteral("name")).toString();
+            QVERIFY2(name == QLatin1String("alpha") || name == QLatin1String("beta"), answer.body.constData());
+            QCOMPARE(server.value(QStringLiteral("url")).toString(), deployment.upstream(name).url().toString());
+            QCOMPARE(server.value(QStringLiteral("state")).toString(), QStringLiteral("ready"));
+            QVERIFY2(server.contains(QStringLiteral("error")), answer.body.constData());
+            QCOMPARE(server.value(QStringLiteral("tools")).toInt(), int(direct.tools().size()));
+        }
+    }
+
     void deadUpstreamGivesAnErrorNamingItWhileOthersKeepWorking()
     {
         Deployment deployment;
@@ -348,6 +495,13 @@ private Q_SLOTS:
         QString withoutToolName = message;
         withoutToolName.remove(QStringLiteral("beta__echo"));
         QVERIFY2(withoutToolName.contains(QLatin1String("beta")), qPrintable(message));
+
+        // The status (what `mcp-broker status` and the tray show) no longer calls beta ready.
+        QString status;
+        QVERIFY2(deployment.broker.waitForServerStates({{QStringLiteral("alpha"), QStringLiteral("ready")},
+                                                        {QStringLiteral("beta"), QStringLiteral("failed")}},
+                                                       kReadyTimeoutMs, &status),
+                 qPrintable(status + deployment.diagnostics()));
         QVERIFY2(deployment.broker.isRunning(), qPrintable(deployment.diagnostics()));
     }
 
