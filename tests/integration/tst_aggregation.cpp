@@ -1,7 +1,8 @@
 // The aggregated endpoint /mcp and the per-server endpoints /mcp/<server> of the real
-// `mcp-broker serve`, driven by real clients (the SDK's Client, @modelcontextprotocol/inspector-cli)
-// against real upstreams: two SDK fixture servers (alpha with a bearer token, beta without) and
-// @modelcontextprotocol/server-everything, all added with `mcp-broker add`.
+// `mcp-broker serve`, driven by real clients (the SDK's Client and
+// @modelcontextprotocol/inspector-cli) against real upstreams: two SDK fixture servers (alpha
+// with a bearer token, beta without) and @modelcontextprotocol/server-everything, all added
+// with `mcp-broker add`.
 // Every test builds its own deployment and tears every process down at its end.
 
 #include "BrokerProcess.h"
@@ -95,9 +96,11 @@ QStringList listAll(McpHttp &http, const McpSession &session, const QString &met
         if (!cursor.isEmpty())
             params.insert(QStringLiteral("cursor"), cursor);
         const HttpResult answer = http.call(session, method, params, 100 + page);
-        const QJsonObject result = answer.response(100 + page).value(QStringLiteral("result")).toObject();
+        const QJsonObject result
+                = answer.response(100 + page).value(QStringLiteral("result")).toObject();
         if (answer.status != 200 || !result.contains(key)) {
-            *why = QStringLiteral("%1 on %2: %3").arg(method, session.url.toString(), answer.describe());
+            *why = QStringLiteral("%1 on %2: %3")
+                           .arg(method, session.url.toString(), answer.describe());
             return {};
         }
         for (const QJsonValue &entry : result.value(key).toArray())
@@ -114,7 +117,12 @@ QStringList listAll(McpHttp &http, const McpSession &session, const QString &met
 QString firstText(const QJsonObject &result)
 {
     if (result.contains(QStringLiteral("contents")))
-        return result.value(QStringLiteral("contents")).toArray().at(0).toObject().value(QStringLiteral("text")).toString();
+        return result.value(QStringLiteral("contents"))
+                .toArray()
+                .at(0)
+                .toObject()
+                .value(QStringLiteral("text"))
+                .toString();
     return result.value(QStringLiteral("messages"))
             .toArray()
             .at(0)
@@ -158,8 +166,10 @@ private:
         const std::optional<QByteArray> bearer = name == QLatin1String("alpha")
                 ? std::optional<QByteArray>(m_alphaToken)
                 : std::nullopt;
-        const CliResult added = deployment.broker.add(name, deployment.upstream(name).url(), bearer);
-        return added.succeeded() ? QString() : QStringLiteral("mcp-broker add failed") + added.describe();
+        const CliResult added
+                = deployment.broker.add(name, deployment.upstream(name).url(), bearer);
+        return added.succeeded() ? QString()
+                                 : QStringLiteral("mcp-broker add failed") + added.describe();
     }
 
     // Upstreams started, added with the CLI, broker serving, every upstream ready.
@@ -203,7 +213,8 @@ private Q_SLOTS:
         QVERIFY2(failed.isEmpty(), qPrintable(failed));
 
         const SdkClientRun aggregated = runSdkClient(deployment.broker.endpoint());
-        QVERIFY2(aggregated.succeeded(), qPrintable(aggregated.describe() + deployment.diagnostics()));
+        QVERIFY2(aggregated.succeeded(),
+                 qPrintable(aggregated.describe() + deployment.diagnostics()));
         const QStringList all = aggregated.tools();
 
         // Each upstream's tools as the same client sees them directly, under the server's prefix.
@@ -212,7 +223,8 @@ private Q_SLOTS:
         // those requests, does upstream): every directly listed one, and maybe those.
         for (const QString &name : QStringList{"alpha", "beta", "everything"}) {
             const SdkClientRun direct = runSdkClient(deployment.upstream(name).url());
-            QVERIFY2(direct.succeeded() && !direct.tools().isEmpty(), qPrintable(direct.describe()));
+            QVERIFY2(direct.succeeded() && !direct.tools().isEmpty(),
+                     qPrintable(direct.describe()));
             const QStringList expected = prefixed(name, direct.tools());
             QStringList actual;
             for (const QString &tool : all) {
@@ -225,12 +237,14 @@ private Q_SLOTS:
                 QVERIFY2(actual.size() == QSet<QString>(actual.begin(), actual.end()).size(),
                          qPrintable(listDifference(actual, expected)));
             } else {
-                QVERIFY2(sorted(actual) == sorted(expected), qPrintable(listDifference(actual, expected)));
+                QVERIFY2(sorted(actual) == sorted(expected),
+                         qPrintable(listDifference(actual, expected)));
             }
         }
         // Nothing without a server prefix, nothing from anywhere else.
         for (const QString &tool : all) {
-            QVERIFY2(tool.startsWith(QLatin1String("alpha__")) || tool.startsWith(QLatin1String("beta__"))
+            QVERIFY2(tool.startsWith(QLatin1String("alpha__"))
+                             || tool.startsWith(QLatin1String("beta__"))
                              || tool.startsWith(QLatin1String("everything__")),
                      qPrintable(tool));
         }
@@ -246,12 +260,12 @@ private Q_SLOTS:
         QVERIFY2(failed.isEmpty(), qPrintable(failed));
 
         const QJsonObject hi{{QStringLiteral("text"), QStringLiteral("hi")}};
-        const SdkClientRun run = runSdkClient(
-                deployment.broker.endpoint(),
-                {{QStringLiteral("alpha__echo"), hi},
-                 {QStringLiteral("beta__echo"), hi},
-                 {QStringLiteral("everything__echo"),
-                  QJsonObject{{QStringLiteral("message"), QStringLiteral("hi")}}}});
+        const SdkClientRun run
+                = runSdkClient(deployment.broker.endpoint(),
+                               {{QStringLiteral("alpha__echo"), hi},
+                                {QStringLiteral("beta__echo"), hi},
+                                {QStringLiteral("everything__echo"),
+                                 QJsonObject{{QStringLiteral("message"), QStringLiteral("hi")}}}});
         QVERIFY2(run.succeeded(), qPrintable(run.describe() + deployment.diagnostics()));
         QCOMPARE(run.callText(QStringLiteral("alpha__echo")), QStringLiteral("alpha: hi"));
         QCOMPARE(run.callText(QStringLiteral("beta__echo")), QStringLiteral("beta: hi"));
@@ -268,8 +282,9 @@ private Q_SLOTS:
         // reach any upstream (no token passthrough).
         const QByteArray marker = randomSecret("marker-");
         SdkClientOptions downstream;
-        downstream.headers = {QStringLiteral("Authorization: Bearer downstream-xyz"),
-                              QStringLiteral("X-Downstream-Marker: ") + QString::fromLatin1(marker)};
+        downstream.headers
+                = {QStringLiteral("Authorization: Bearer downstream-xyz"),
+                   QStringLiteral("X-Downstream-Marker: ") + QString::fromLatin1(marker)};
         const SdkClientRun run = runSdkClient(
                 deployment.broker.endpoint(),
                 {{QStringLiteral("alpha__whoami"), {}}, {QStringLiteral("beta__whoami"), {}}},
@@ -300,23 +315,26 @@ private Q_SLOTS:
 
         const InspectorRun listed
                 = runInspectorCli(deployment.broker.endpoint(), QStringLiteral("tools/list"));
-        QVERIFY2(listed.process.succeeded(), qPrintable(listed.describe() + deployment.diagnostics()));
+        QVERIFY2(listed.process.succeeded(),
+                 qPrintable(listed.describe() + deployment.diagnostics()));
         QStringList names;
         for (const QJsonValue &tool : listed.output.value(QStringLiteral("tools")).toArray())
             names << tool.toObject().value(QStringLiteral("name")).toString();
         for (const QString &expected : QStringList{"alpha__echo", "beta__echo", "everything__echo"})
             QVERIFY2(names.contains(expected), qPrintable(names.join(QLatin1Char(' '))));
         for (const QString &name : std::as_const(names)) {
-            QVERIFY2(name.startsWith(QLatin1String("alpha__")) || name.startsWith(QLatin1String("beta__"))
+            QVERIFY2(name.startsWith(QLatin1String("alpha__"))
+                             || name.startsWith(QLatin1String("beta__"))
                              || name.startsWith(QLatin1String("everything__")),
                      qPrintable(name));
         }
 
-        const InspectorRun called = runInspectorCli(
-                deployment.broker.endpoint(), QStringLiteral("tools/call"),
-                {QStringLiteral("--tool-name"), QStringLiteral("beta__echo"),
-                 QStringLiteral("--tool-arg"), QStringLiteral("text=hi")});
-        QVERIFY2(called.process.succeeded(), qPrintable(called.describe() + deployment.diagnostics()));
+        const InspectorRun called
+                = runInspectorCli(deployment.broker.endpoint(), QStringLiteral("tools/call"),
+                                  {QStringLiteral("--tool-name"), QStringLiteral("beta__echo"),
+                                   QStringLiteral("--tool-arg"), QStringLiteral("text=hi")});
+        QVERIFY2(called.process.succeeded(),
+                 qPrintable(called.describe() + deployment.diagnostics()));
         const QJsonArray content = called.output.value(QStringLiteral("content")).toArray();
         QCOMPARE(content.size(), 1);
         QCOMPARE(content.at(0).toObject().value(QStringLiteral("text")).toString(),
@@ -333,15 +351,17 @@ private Q_SLOTS:
         QVERIFY2(direct.succeeded(), qPrintable(direct.describe()));
 
         const QJsonObject hi{{QStringLiteral("text"), QStringLiteral("hi")}};
-        const SdkClientRun beta = runSdkClient(deployment.broker.serverEndpoint(QStringLiteral("beta")),
-                                               {{QStringLiteral("echo"), hi}});
+        const SdkClientRun beta
+                = runSdkClient(deployment.broker.serverEndpoint(QStringLiteral("beta")),
+                               {{QStringLiteral("echo"), hi}});
         QVERIFY2(beta.succeeded(), qPrintable(beta.describe() + deployment.diagnostics()));
         QCOMPARE(beta.tools(), direct.tools());
         QCOMPARE(beta.callText(QStringLiteral("echo")), QStringLiteral("beta: hi"));
 
         // The per-server endpoint adds that server's credential too.
-        const SdkClientRun alpha = runSdkClient(deployment.broker.serverEndpoint(QStringLiteral("alpha")),
-                                                {{QStringLiteral("whoami"), {}}});
+        const SdkClientRun alpha
+                = runSdkClient(deployment.broker.serverEndpoint(QStringLiteral("alpha")),
+                               {{QStringLiteral("whoami"), {}}});
         QVERIFY2(alpha.succeeded(), qPrintable(alpha.describe() + deployment.diagnostics()));
         QCOMPARE(headersOf(whoamiOf(alpha, QStringLiteral("whoami")))
                          .value(QStringLiteral("authorization"))
@@ -358,7 +378,8 @@ private Q_SLOTS:
         McpHttp http;
         QString why;
         McpSession aggregated;
-        QVERIFY2(http.open(deployment.broker.endpoint(), QStringLiteral("2025-11-25"), &aggregated, &why),
+        QVERIFY2(http.open(deployment.broker.endpoint(), QStringLiteral("2025-11-25"), &aggregated,
+                           &why),
                  qPrintable(why + deployment.diagnostics()));
         struct Listing
         {
@@ -369,15 +390,18 @@ private Q_SLOTS:
                 {"resources/templates/list", "resourceTemplates", "uriTemplate", "+"},
                 {"prompts/list", "prompts", "name", "__"}};
         for (const Listing &listing : listings) {
-            const QStringList all = listAll(http, aggregated, listing.method, listing.key, listing.field, &why);
+            const QStringList all
+                    = listAll(http, aggregated, listing.method, listing.key, listing.field, &why);
             QVERIFY2(!all.isEmpty(), qPrintable(why + deployment.diagnostics()));
             QStringList expectedAll;
             for (const QString &server : QStringList{"alpha", "everything"}) {
                 McpSession direct;
-                QVERIFY2(http.open(deployment.upstream(server).url(), QStringLiteral("2025-11-25"), &direct, &why),
+                QVERIFY2(http.open(deployment.upstream(server).url(), QStringLiteral("2025-11-25"),
+                                   &direct, &why),
                          qPrintable(why));
                 QStringList expected;
-                for (const QString &value : listAll(http, direct, listing.method, listing.key, listing.field, &why))
+                for (const QString &value :
+                     listAll(http, direct, listing.method, listing.key, listing.field, &why))
                     expected << server + listing.separator + value;
                 QVERIFY2(!expected.isEmpty(), qPrintable(why));
                 QStringList actual;
@@ -386,11 +410,13 @@ private Q_SLOTS:
                         actual << value;
                 }
                 QVERIFY2(sorted(actual) == sorted(expected),
-                         qPrintable(listing.method + QStringLiteral(": ") + listDifference(actual, expected)));
+                         qPrintable(listing.method + QStringLiteral(": ")
+                                    + listDifference(actual, expected)));
                 expectedAll += expected;
             }
             QVERIFY2(all.size() == expectedAll.size(),
-                     qPrintable(listing.method + QStringLiteral(": ") + listDifference(all, expectedAll)));
+                     qPrintable(listing.method + QStringLiteral(": ")
+                                + listDifference(all, expectedAll)));
         }
 
         // Reads and gets reach the upstream named by the prefix (each has only its own URIs).
@@ -401,27 +427,40 @@ private Q_SLOTS:
             QString text;
             QString uri; // the URI the client should see in the answer; empty for prompts
         };
-        const QList<Fetch> fetches{
-                {"resources/read", {{"uri", "alpha+test://static-text"}},
-                 "This is the content of the static text resource.", "alpha+test://static-text"},
-                {"resources/read", {{"uri", "alpha+test://template/42/data"}},
-                 R"({"id":"42","templateTest":true,"data":"Data for ID: 42"})", "alpha+test://template/42/data"},
-                {"resources/read", {{"uri", "everything+demo://resource/dynamic/text/7"}},
-                 "Resource 7: ", "everything+demo://resource/dynamic/text/7"},
-                {"prompts/get",
-                 {{"name", "alpha__test_prompt_with_arguments"},
-                  {"arguments", QJsonObject{{"arg1", "a"}, {"arg2", "b"}}}},
-                 "Prompt with arguments: arg1='a', arg2='b'", {}},
-                {"prompts/get", {{"name", "everything__simple-prompt"}},
-                 "This is a simple prompt without arguments.", {}}};
+        const QList<Fetch> fetches{{"resources/read",
+                                    {{"uri", "alpha+test://static-text"}},
+                                    "This is the content of the static text resource.",
+                                    "alpha+test://static-text"},
+                                   {"resources/read",
+                                    {{"uri", "alpha+test://template/42/data"}},
+                                    R"({"id":"42","templateTest":true,"data":"Data for ID: 42"})",
+                                    "alpha+test://template/42/data"},
+                                   {"resources/read",
+                                    {{"uri", "everything+demo://resource/dynamic/text/7"}},
+                                    "Resource 7: ",
+                                    "everything+demo://resource/dynamic/text/7"},
+                                   {"prompts/get",
+                                    {{"name", "alpha__test_prompt_with_arguments"},
+                                     {"arguments", QJsonObject{{"arg1", "a"}, {"arg2", "b"}}}},
+                                    "Prompt with arguments: arg1='a', arg2='b'",
+                                    {}},
+                                   {"prompts/get",
+                                    {{"name", "everything__simple-prompt"}},
+                                    "This is a simple prompt without arguments.",
+                                    {}}};
         int id = 10;
         for (const Fetch &fetch : fetches) {
             const HttpResult answer = http.call(aggregated, fetch.method, fetch.params, ++id);
-            const QJsonObject result = answer.response(id).value(QStringLiteral("result")).toObject();
+            const QJsonObject result
+                    = answer.response(id).value(QStringLiteral("result")).toObject();
             QVERIFY2(firstText(result).startsWith(fetch.text), qPrintable(answer.describe()));
             if (!fetch.uri.isEmpty()) {
-                const QString uri = result.value(QStringLiteral("contents")).toArray().at(0).toObject()
-                                            .value(QStringLiteral("uri")).toString();
+                const QString uri = result.value(QStringLiteral("contents"))
+                                            .toArray()
+                                            .at(0)
+                                            .toObject()
+                                            .value(QStringLiteral("uri"))
+                                            .toString();
                 QVERIFY2(uri == fetch.uri, qPrintable(answer.describe()));
             }
         }
@@ -432,22 +471,27 @@ private Q_SLOTS:
         Deployment deployment;
         const QString failed = deploy(deployment, {"alpha", "beta"});
         QVERIFY2(failed.isEmpty(), qPrintable(failed));
-        const SdkClientRun direct = runSdkClient(deployment.upstream(QStringLiteral("alpha")).url());
+        const SdkClientRun direct
+                = runSdkClient(deployment.upstream(QStringLiteral("alpha")).url());
         QVERIFY2(direct.succeeded(), qPrintable(direct.describe()));
 
         McpHttp http;
         const HttpResult answer = http.get(deployment.broker.statusUrl());
         QVERIFY2(answer.status == 200, qPrintable(answer.describe()));
         const QJsonObject status = QJsonDocument::fromJson(answer.body).object();
-        QVERIFY2(!status.value(QStringLiteral("version")).toString().isEmpty(), answer.body.constData());
-        QCOMPARE(status.value(QStringLiteral("endpoint")).toString(), deployment.broker.endpoint().toString());
+        QVERIFY2(!status.value(QStringLiteral("version")).toString().isEmpty(),
+                 answer.body.constData());
+        QCOMPARE(status.value(QStringLiteral("endpoint")).toString(),
+                 deployment.broker.endpoint().toString());
         const QJsonArray servers = status.value(QStringLiteral("servers")).toArray();
         QCOMPARE(servers.size(), 2);
         for (const QJsonValue &value : servers) {
             const QJsonObject server = value.toObject();
             const QString name = server.value(QStringLiteral("name")).toString();
-            QVERIFY2(name == QLatin1String("alpha") || name == QLatin1String("beta"), answer.body.constData());
-            QCOMPARE(server.value(QStringLiteral("url")).toString(), deployment.upstream(name).url().toString());
+            QVERIFY2(name == QLatin1String("alpha") || name == QLatin1String("beta"),
+                     answer.body.constData());
+            QCOMPARE(server.value(QStringLiteral("url")).toString(),
+                     deployment.upstream(name).url().toString());
             QCOMPARE(server.value(QStringLiteral("state")).toString(), QStringLiteral("ready"));
             QVERIFY2(server.contains(QStringLiteral("error")), answer.body.constData());
             QCOMPARE(server.value(QStringLiteral("tools")).toInt(), int(direct.tools().size()));
@@ -473,21 +517,26 @@ private Q_SLOTS:
         McpHttp http;
         McpSession session;
         QString why;
-        QVERIFY2(http.open(deployment.broker.endpoint(), QStringLiteral("2025-11-25"), &session, &why),
+        QVERIFY2(http.open(deployment.broker.endpoint(), QStringLiteral("2025-11-25"), &session,
+                           &why),
                  qPrintable(why + deployment.diagnostics()));
-        const HttpResult answer = http.call(
-                session, QStringLiteral("tools/call"),
-                QJsonObject{{QStringLiteral("name"), QStringLiteral("beta__echo")},
-                            {QStringLiteral("arguments"), hi}});
+        const HttpResult answer
+                = http.call(session, QStringLiteral("tools/call"),
+                            QJsonObject{{QStringLiteral("name"), QStringLiteral("beta__echo")},
+                                        {QStringLiteral("arguments"), hi}});
         QVERIFY2(answer.finished, "no answer within 20 s for a tool of a dead upstream");
         const QJsonObject response = answer.response(2);
         QVERIFY2(!response.isEmpty(), qPrintable(answer.describe()));
         QString message;
         if (response.contains(QStringLiteral("error"))) {
-            message = response.value(QStringLiteral("error")).toObject().value(QStringLiteral("message")).toString();
+            message = response.value(QStringLiteral("error"))
+                              .toObject()
+                              .value(QStringLiteral("message"))
+                              .toString();
         } else {
             const QJsonObject result = response.value(QStringLiteral("result")).toObject();
-            QVERIFY2(result.value(QStringLiteral("isError")).toBool(), qPrintable(answer.describe()));
+            QVERIFY2(result.value(QStringLiteral("isError")).toBool(),
+                     qPrintable(answer.describe()));
             for (const QJsonValue &block : result.value(QStringLiteral("content")).toArray())
                 message += block.toObject().value(QStringLiteral("text")).toString();
         }
@@ -498,9 +547,10 @@ private Q_SLOTS:
 
         // The status (what `mcp-broker status` and the tray show) no longer calls beta ready.
         QString status;
-        QVERIFY2(deployment.broker.waitForServerStates({{QStringLiteral("alpha"), QStringLiteral("ready")},
-                                                        {QStringLiteral("beta"), QStringLiteral("failed")}},
-                                                       kReadyTimeoutMs, &status),
+        QVERIFY2(deployment.broker.waitForServerStates(
+                         {{QStringLiteral("alpha"), QStringLiteral("ready")},
+                          {QStringLiteral("beta"), QStringLiteral("failed")}},
+                         kReadyTimeoutMs, &status),
                  qPrintable(status + deployment.diagnostics()));
         QVERIFY2(deployment.broker.isRunning(), qPrintable(deployment.diagnostics()));
     }
@@ -517,7 +567,8 @@ private Q_SLOTS:
         McpHttp http;
         McpSession session;
         QString why;
-        QVERIFY2(http.open(deployment.broker.endpoint(), QStringLiteral("2025-11-25"), &session, &why),
+        QVERIFY2(http.open(deployment.broker.endpoint(), QStringLiteral("2025-11-25"), &session,
+                           &why),
                  qPrintable(why + deployment.diagnostics()));
         QVERIFY2(session.initializeResult.value(QStringLiteral("capabilities"))
                          .toObject()
@@ -533,15 +584,18 @@ private Q_SLOTS:
         failed = addToBroker(deployment, QStringLiteral("beta"));
         QVERIFY2(failed.isEmpty(), qPrintable(failed));
 
-        QVERIFY2(events->waitForMethod(QStringLiteral("notifications/tools/list_changed"), kReadyTimeoutMs),
+        QVERIFY2(events->waitForMethod(QStringLiteral("notifications/tools/list_changed"),
+                                       kReadyTimeoutMs),
                  qPrintable(events->describe() + deployment.diagnostics()));
         QString status;
-        QVERIFY2(deployment.broker.waitUntilReady({QStringLiteral("beta")}, kReadyTimeoutMs, &status),
+        QVERIFY2(deployment.broker.waitUntilReady({QStringLiteral("beta")}, kReadyTimeoutMs,
+                                                  &status),
                  qPrintable(status + deployment.diagnostics()));
 
-        const SdkClientRun run = runSdkClient(
-                deployment.broker.endpoint(),
-                {{QStringLiteral("beta__echo"), QJsonObject{{QStringLiteral("text"), QStringLiteral("hi")}}}});
+        const SdkClientRun run
+                = runSdkClient(deployment.broker.endpoint(),
+                               {{QStringLiteral("beta__echo"),
+                                 QJsonObject{{QStringLiteral("text"), QStringLiteral("hi")}}}});
         QVERIFY2(run.succeeded(), qPrintable(run.describe() + deployment.diagnostics()));
         QVERIFY(run.tools().contains(QStringLiteral("alpha__echo")));
         QCOMPARE(run.callText(QStringLiteral("beta__echo")), QStringLiteral("beta: hi"));

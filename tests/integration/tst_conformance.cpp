@@ -40,7 +40,7 @@ private:
 
     QString diagnostics() const
     {
-        return (m_broker ? m_broker->diagnostics(): QString())
+        return (m_broker ? m_broker->diagnostics() : QString())
                 + (m_upstream ? m_upstream->diagnostics() : QString());
     }
 
@@ -103,7 +103,8 @@ private Q_SLOTS:
         ConformanceOptions options;
         options.resultsDirectory = resultsFor("per-server-endpoint");
         options.expectedFailuresFile = expectedFailuresFile();
-        const ConformanceRun run = runConformance(m_broker->serverEndpoint(QStringLiteral("fx")), options);
+        const ConformanceRun run
+                = runConformance(m_broker->serverEndpoint(QStringLiteral("fx")), options);
         QVERIFY2(run.process.succeeded(), qPrintable(run.describe() + diagnostics()));
         // All 32 ran (a crash of the suite would also fail the exit code, but say so plainly).
         QVERIFY2(run.passed() + run.failed() == 32, qPrintable(run.describe()));

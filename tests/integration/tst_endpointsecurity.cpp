@@ -80,8 +80,8 @@ private Q_SLOTS:
 
     void cleanup()
     {
-        QVERIFY2(m_broker->isRunning(), qPrintable(QStringLiteral("the broker died during this test")
-                                                   + diagnostics()));
+        QVERIFY2(m_broker->isRunning(),
+                 qPrintable(QStringLiteral("the broker died during this test") + diagnostics()));
     }
 
     void cleanupTestCase()
@@ -97,10 +97,12 @@ private Q_SLOTS:
         QTest::addColumn<QString>("path");
         QTest::addColumn<QByteArray>("host");
         for (const QString &path : {QStringLiteral("/mcp"), QStringLiteral("/mcp/fx")}) {
-            QTest::addRow("%s evil.example", qPrintable(path)) << path << QByteArray("evil.example");
+            QTest::addRow("%s evil.example", qPrintable(path))
+                    << path << QByteArray("evil.example");
             QTest::addRow("%s localhost.evil.example", qPrintable(path))
                     << path << QByteArray("localhost.evil.example");
-            QTest::addRow("%s 127.0.0.1.nip.io", qPrintable(path)) << path << QByteArray("127.0.0.1.nip.io");
+            QTest::addRow("%s 127.0.0.1.nip.io", qPrintable(path))
+                    << path << QByteArray("127.0.0.1.nip.io");
         }
     }
 
@@ -108,9 +110,9 @@ private Q_SLOTS:
     {
         QFETCH(QString, path);
         QFETCH(QByteArray, host);
-        const HttpResult answer = m_http.post(endpoint(path),
-                                              McpHttp::initializeRequest(QStringLiteral("2025-11-25")),
-                                              {{"Host", hostHeader(host)}});
+        const HttpResult answer = m_http.post(
+                endpoint(path), McpHttp::initializeRequest(QStringLiteral("2025-11-25")),
+                {{"Host", hostHeader(host)}});
         QVERIFY2(answer.status == 403, qPrintable(answer.describe()));
         QVERIFY(answer.header("Mcp-Session-Id").isEmpty());
     }
@@ -128,10 +130,12 @@ private Q_SLOTS:
         QTest::addColumn<QString>("path");
         QTest::addColumn<QByteArray>("origin");
         for (const QString &path : {QStringLiteral("/mcp"), QStringLiteral("/mcp/fx")}) {
-            QTest::addRow("%s evil.example", qPrintable(path)) << path << QByteArray("http://evil.example");
+            QTest::addRow("%s evil.example", qPrintable(path))
+                    << path << QByteArray("http://evil.example");
             QTest::addRow("%s localhost.evil.example", qPrintable(path))
                     << path << QByteArray("http://localhost.evil.example");
-            QTest::addRow("%s https evil", qPrintable(path)) << path << QByteArray("https://evil.example:443");
+            QTest::addRow("%s https evil", qPrintable(path))
+                    << path << QByteArray("https://evil.example:443");
             QTest::addRow("%s null", qPrintable(path)) << path << QByteArray("null");
         }
     }
@@ -140,9 +144,9 @@ private Q_SLOTS:
     {
         QFETCH(QString, path);
         QFETCH(QByteArray, origin);
-        const HttpResult answer = m_http.post(endpoint(path),
-                                              McpHttp::initializeRequest(QStringLiteral("2025-11-25")),
-                                              {{"Origin", origin}});
+        const HttpResult answer = m_http.post(
+                endpoint(path), McpHttp::initializeRequest(QStringLiteral("2025-11-25")),
+                {{"Origin", origin}});
         QVERIFY2(answer.status == 403, qPrintable(answer.describe()));
         QVERIFY(answer.header("Mcp-Session-Id").isEmpty());
     }
@@ -153,10 +157,10 @@ private Q_SLOTS:
         QTest::addColumn<QByteArray>("origin"); // empty: none
         QTest::newRow("Host localhost") << QByteArray("localhost") << QByteArray();
         QTest::newRow("Host 127.0.0.1") << QByteArray("127.0.0.1") << QByteArray();
-        QTest::newRow("Origin http://localhost:<port>") << QByteArray("127.0.0.1")
-                                                       << QByteArray("http://localhost");
-        QTest::newRow("Origin http://127.0.0.1:<port>") << QByteArray("localhost")
-                                                       << QByteArray("http://127.0.0.1");
+        QTest::newRow("Origin http://localhost:<port>")
+                << QByteArray("127.0.0.1") << QByteArray("http://localhost");
+        QTest::newRow("Origin http://127.0.0.1:<port>")
+                << QByteArray("localhost") << QByteArray("http://127.0.0.1");
     }
 
     void loopbackHostAndOriginAreAccepted()
@@ -168,8 +172,8 @@ private Q_SLOTS:
             headers.append({QByteArray("Origin"), hostHeader(origin)});
         McpSession session;
         QString why;
-        QVERIFY2(m_http.open(endpoint(QStringLiteral("/mcp")), QStringLiteral("2025-11-25"), &session,
-                             &why, headers),
+        QVERIFY2(m_http.open(endpoint(QStringLiteral("/mcp")), QStringLiteral("2025-11-25"),
+                             &session, &why, headers),
                  qPrintable(why));
         const HttpResult listed = m_http.postInSession(
                 session, McpHttp::request(QStringLiteral("tools/list"), {}, 2), headers);
@@ -204,7 +208,8 @@ private Q_SLOTS:
         const QList<QJsonObject> messages = answer.messages();
         QVERIFY2(messages.size() == 1, qPrintable(answer.describe()));
         QCOMPARE(errorCodeOf(messages.first()), -32700);
-        QVERIFY2(messages.first().value(QStringLiteral("id")).isNull(), qPrintable(answer.describe()));
+        QVERIFY2(messages.first().value(QStringLiteral("id")).isNull(),
+                 qPrintable(answer.describe()));
     }
 
     void requestWithoutSessionIsRejectedWith400()
@@ -277,9 +282,11 @@ private Q_SLOTS:
         const qsizetype under = kBodyLimit - 64 * 1024;
         QTest::newRow("64 KiB under 4 MiB, Content-Length: answered") << "length" << under << 200;
         QTest::newRow("64 KiB under 4 MiB, chunked: answered") << "chunked" << under << 200;
-        QTest::newRow("1 byte over 4 MiB, Content-Length: 413") << "length" << kBodyLimit + 1 << 413;
+        QTest::newRow("1 byte over 4 MiB, Content-Length: 413")
+                << "length" << kBodyLimit + 1 << 413;
         QTest::newRow("6 MiB, chunked: 413") << "chunked" << qsizetype(6) * 1024 * 1024 << 413;
-        QTest::newRow("1 byte over 4 MiB, sent whole by QNAM: 413") << "qnam" << kBodyLimit + 1 << 413;
+        QTest::newRow("1 byte over 4 MiB, sent whole by QNAM: 413")
+                << "qnam" << kBodyLimit + 1 << 413;
     }
 
     void bodyOverTheLimitIsRejectedWith413()
@@ -361,7 +368,8 @@ private Q_SLOTS:
                 + McpHttp::notification(QStringLiteral("notifications/roots/list_changed")) + ']';
         const HttpResult answer = m_http.postInSession(session, batch);
         QVERIFY2(answer.status == 200, qPrintable(answer.describe()));
-        QVERIFY2(answer.response(7).contains(QStringLiteral("result")), qPrintable(answer.describe()));
+        QVERIFY2(answer.response(7).contains(QStringLiteral("result")),
+                 qPrintable(answer.describe()));
         const QJsonArray tools = answer.response(8)
                                          .value(QStringLiteral("result"))
                                          .toObject()
@@ -398,8 +406,9 @@ private Q_SLOTS:
 
     void unknownServerPathIsNotFound()
     {
-        const HttpResult answer = m_http.post(endpoint(QStringLiteral("/mcp/no-such-server")),
-                                              McpHttp::initializeRequest(QStringLiteral("2025-11-25")));
+        const HttpResult answer
+                = m_http.post(endpoint(QStringLiteral("/mcp/no-such-server")),
+                              McpHttp::initializeRequest(QStringLiteral("2025-11-25")));
         QVERIFY2(answer.status == 404, qPrintable(answer.describe()));
         QVERIFY(answer.header("Mcp-Session-Id").isEmpty());
     }

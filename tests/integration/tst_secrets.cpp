@@ -1,10 +1,10 @@
 // Upstream secrets given to `mcp-broker add` live in the keychain only (alpha: a bearer token
 // with --bearer-stdin; gamma: a secret header with --header-stdin plus a --header one; the CLI
-// takes one kind of authentication per server): never in the config file, the broker's output (even with every mcpbroker
-// category at debug), the CLI's output or the conformance results; they reach their own
-// upstream and no other. Without a usable keychain `add` refuses, promptly and clearly, and
-// leaves the config file as it was (no plaintext fallback).
-// Secrets are random per test; the keychain is the throwaway one of with-keyring.sh.
+// takes one kind of authentication per server): never in the config file, the broker's output
+// (even with every mcpbroker category at debug), the CLI's output or the conformance results;
+// they reach their own upstream and no other. Without a usable keychain `add` refuses, promptly
+// and clearly, and leaves the config file as it was (no plaintext fallback). Secrets are random
+// per test; the keychain is the throwaway one of with-keyring.sh.
 
 #include "BrokerProcess.h"
 #include "PeerClients.h"
@@ -56,7 +56,8 @@ QByteArray readFile(const QString &path)
 QStringList filesUnder(const QString &directory)
 {
     QStringList files;
-    QDirIterator it(directory, QDir::Files | QDir::Hidden | QDir::System, QDirIterator::Subdirectories);
+    QDirIterator it(directory, QDir::Files | QDir::Hidden | QDir::System,
+                    QDirIterator::Subdirectories);
     while (it.hasNext())
         files << it.next();
     files.sort();
@@ -113,7 +114,8 @@ private:
         const QStringList leaks = leakedPieces(text, secrets());
         if (leaks.isEmpty())
             return true;
-        QTest::qFail(qPrintable(QStringLiteral("%1 contains %2").arg(where, leaks.join(QStringLiteral(", ")))),
+        QTest::qFail(qPrintable(QStringLiteral("%1 contains %2")
+                                        .arg(where, leaks.join(QStringLiteral(", ")))),
                      __FILE__, __LINE__);
         return false;
     }
@@ -160,8 +162,8 @@ private Q_SLOTS:
         QVERIFY2(bearer.has_value(), "the keychain did not answer");
         QVERIFY2(bearer->ok(), qPrintable(bearer->ok() ? QString() : bearer->error().message));
         QVERIFY(bearer->value() == m_bearer);
-        const auto header = readKeychain(
-                SecretKeys::header(QStringLiteral("gamma"), QString::fromLatin1(kSecretHeaderName)));
+        const auto header = readKeychain(SecretKeys::header(
+                QStringLiteral("gamma"), QString::fromLatin1(kSecretHeaderName)));
         QVERIFY2(header.has_value(), "the keychain did not answer");
         QVERIFY2(header->ok(), qPrintable(header->ok() ? QString() : header->error().message));
         QVERIFY(header->value() == m_headerSecret);
@@ -184,27 +186,32 @@ private Q_SLOTS:
             QVERIFY2(added.succeeded(), qPrintable(added.describe()));
         QVERIFY2(broker.start(), qPrintable(broker.diagnostics()));
         QString status;
-        QVERIFY2(broker.waitUntilReady({QStringLiteral("alpha"), QStringLiteral("beta"), QStringLiteral("gamma")},
-                                       kReadyTimeoutMs, &status),
+        QVERIFY2(broker.waitUntilReady(
+                         {QStringLiteral("alpha"), QStringLiteral("beta"), QStringLiteral("gamma")},
+                         kReadyTimeoutMs, &status),
                  qPrintable(status + broker.diagnostics()));
 
-        const SdkClientRun run = runSdkClient(broker.endpoint(), {{QStringLiteral("alpha__whoami"), {}},
-                                                                  {QStringLiteral("beta__whoami"), {}},
-                                                                  {QStringLiteral("gamma__whoami"), {}}});
+        const SdkClientRun run = runSdkClient(broker.endpoint(),
+                                              {{QStringLiteral("alpha__whoami"), {}},
+                                               {QStringLiteral("beta__whoami"), {}},
+                                               {QStringLiteral("gamma__whoami"), {}}});
         QVERIFY2(run.succeeded(), qPrintable(run.describe() + broker.diagnostics()));
         const QJsonObject alpha = headersSeenBy(run, QStringLiteral("alpha"));
         const QJsonObject beta = headersSeenBy(run, QStringLiteral("beta"));
         const QJsonObject gamma = headersSeenBy(run, QStringLiteral("gamma"));
-        QVERIFY2(!alpha.isEmpty() && !beta.isEmpty() && !gamma.isEmpty(), qPrintable(run.describe()));
+        QVERIFY2(!alpha.isEmpty() && !beta.isEmpty() && !gamma.isEmpty(),
+                 qPrintable(run.describe()));
 
         QCOMPARE(alpha.value(QStringLiteral("authorization")).toString(),
                  authorizationFingerprint("Bearer " + m_bearer));
         // whoami shows other headers as they are: compare without printing the secret.
         QVERIFY2(gamma.value(QStringLiteral("x-api-key")).toString().toUtf8() == m_headerSecret,
                  "gamma did not receive its X-Api-Key secret");
-        QCOMPARE(gamma.value(QStringLiteral("x-plain")).toString(), QStringLiteral("visible-value"));
+        QCOMPARE(gamma.value(QStringLiteral("x-plain")).toString(),
+                 QStringLiteral("visible-value"));
 
-        QVERIFY2(!gamma.contains(QStringLiteral("authorization")), qPrintable(run.callText("gamma__whoami")));
+        QVERIFY2(!gamma.contains(QStringLiteral("authorization")),
+                 qPrintable(run.callText("gamma__whoami")));
         for (const char *header : {"x-api-key", "x-plain"})
             QVERIFY2(!alpha.contains(QLatin1String(header)), header);
         for (const char *header : {"authorization", "x-api-key", "x-plain"})
@@ -231,15 +238,16 @@ private Q_SLOTS:
             QVERIFY2(added.succeeded(), qPrintable(added.describe()));
         QVERIFY2(broker.start(), qPrintable(broker.diagnostics()));
         QString status;
-        QVERIFY2(broker.waitUntilReady({QStringLiteral("alpha"), QStringLiteral("gamma")}, kReadyTimeoutMs,
-                                       &status),
+        QVERIFY2(broker.waitUntilReady({QStringLiteral("alpha"), QStringLiteral("gamma")},
+                                       kReadyTimeoutMs, &status),
                  qPrintable(status + broker.diagnostics()));
 
         // Traffic that carries the secrets upstream: lists, calls, whole conformance runs.
         const QJsonObject hi{{QStringLiteral("text"), QStringLiteral("hi")}};
-        const SdkClientRun run = runSdkClient(broker.endpoint(), {{QStringLiteral("alpha__echo"), hi},
-                                                                  {QStringLiteral("gamma__echo"), hi},
-                                                                  {QStringLiteral("alpha__test_simple_text"), {}}});
+        const SdkClientRun run = runSdkClient(broker.endpoint(),
+                                              {{QStringLiteral("alpha__echo"), hi},
+                                               {QStringLiteral("gamma__echo"), hi},
+                                               {QStringLiteral("alpha__test_simple_text"), {}}});
         QVERIFY2(run.succeeded(), qPrintable(run.describe() + broker.diagnostics()));
         QTemporaryDir results;
         QVERIFY(results.isValid());
@@ -255,17 +263,20 @@ private Q_SLOTS:
         // `status` finds a broker on another port than the configured one only with --port.
         const QString port = QString::number(broker.port());
         for (const QStringList &arguments :
-             {QStringList{QStringLiteral("list")}, QStringList{QStringLiteral("list"), QStringLiteral("--json")},
+             {QStringList{QStringLiteral("list")},
+              QStringList{QStringLiteral("list"), QStringLiteral("--json")},
               QStringList{QStringLiteral("status"), QStringLiteral("--port"), port},
-              QStringList{QStringLiteral("status"), QStringLiteral("--json"), QStringLiteral("--port"), port}}) {
+              QStringList{QStringLiteral("status"), QStringLiteral("--json"),
+                          QStringLiteral("--port"), port}}) {
             commands << broker.run(arguments);
             QVERIFY2(commands.last().succeeded() && commands.last().out.contains("alpha")
                              && commands.last().out.contains("gamma"),
                      qPrintable(commands.last().describe()));
         }
 
-        QVERIFY2(broker.stop(), qPrintable(QStringLiteral("SIGTERM did not stop the broker cleanly")
-                                           + broker.diagnostics()));
+        QVERIFY2(broker.stop(),
+                 qPrintable(QStringLiteral("SIGTERM did not stop the broker cleanly")
+                            + broker.diagnostics()));
         const PeerProcess &serve = *broker.serveProcess();
         QCOMPARE(serve.exitCode(), 0);
         // stdout is the one listening line; everything else is on stderr.
@@ -274,12 +285,16 @@ private Q_SLOTS:
                  "the broker logged nothing at debug level: the check below would prove nothing");
 
         QVERIFY(verifyNoSecretIn(serve.standardOutput(), QStringLiteral("the broker's stdout")));
-        QVERIFY(verifyNoSecretIn(serve.standardError(), QStringLiteral("the broker's stderr (debug)")));
+        QVERIFY(verifyNoSecretIn(serve.standardError(),
+                                 QStringLiteral("the broker's stderr (debug)")));
         for (const CliResult &command : std::as_const(commands))
-            QVERIFY(verifyNoSecretIn(command.out + command.err, QStringLiteral("`%1`").arg(command.commandLine)));
-        QVERIFY(verifyNoSecretIn(run.process.out + run.process.err, QStringLiteral("the SDK client's output")));
+            QVERIFY(verifyNoSecretIn(command.out + command.err,
+                                     QStringLiteral("`%1`").arg(command.commandLine)));
+        QVERIFY(verifyNoSecretIn(run.process.out + run.process.err,
+                                 QStringLiteral("the SDK client's output")));
         for (const ConformanceRun &conformance : std::as_const(conformanceRuns))
-            QVERIFY(verifyNoSecretIn(conformance.process.out, QStringLiteral("the conformance summary")));
+            QVERIFY(verifyNoSecretIn(conformance.process.out,
+                                     QStringLiteral("the conformance summary")));
         QCOMPARE(filesContainingSecrets(broker.configDirectory(), secrets()), QStringList());
         QCOMPARE(filesContainingSecrets(results.path(), secrets()), QStringList());
         for (const QString &directory : xdgDirectories())
@@ -298,15 +313,16 @@ private Q_SLOTS:
         QFETCH(QString, session);
         BrokerProcess broker;
         // A config file that already holds a server (added while the keychain works).
-        const CliResult first = broker.add(QStringLiteral("plain"), QUrl(QStringLiteral("http://127.0.0.1:9/mcp")));
+        const CliResult first = broker.add(QStringLiteral("plain"),
+                                           QUrl(QStringLiteral("http://127.0.0.1:9/mcp")));
         QVERIFY2(first.succeeded(), qPrintable(first.describe()));
         const QByteArray configBefore = readFile(broker.configPath());
         QVERIFY(!configBefore.isEmpty());
         const QStringList filesBefore = filesUnder(broker.configDirectory());
 
         QProcessEnvironment &environment = broker.environment();
-        for (const char *variable : {"GNOME_KEYRING_CONTROL", "DBUS_SESSION_BUS_ADDRESS", "DISPLAY",
-                                     "WAYLAND_DISPLAY"})
+        for (const char *variable :
+             {"GNOME_KEYRING_CONTROL", "DBUS_SESSION_BUS_ADDRESS", "DISPLAY", "WAYLAND_DISPLAY"})
             environment.remove(QLatin1String(variable));
         if (session == QLatin1String("bus-without-services")) {
             broker.setLauncher({QStringLiteral("dbus-run-session"),
@@ -319,14 +335,17 @@ private Q_SLOTS:
             broker.setLauncher({keyringWrapper()});
         }
 
-        const CliResult refused = broker.add(QStringLiteral("gamma"),
-                                             QUrl(QStringLiteral("http://127.0.0.1:9/mcp")), m_bearer);
-        QVERIFY2(refused.finished, qPrintable(QStringLiteral("add hung without a keychain") + refused.describe()));
+        const CliResult refused = broker.add(
+                QStringLiteral("gamma"), QUrl(QStringLiteral("http://127.0.0.1:9/mcp")), m_bearer);
+        QVERIFY2(refused.finished,
+                 qPrintable(QStringLiteral("add hung without a keychain") + refused.describe()));
         QVERIFY2(refused.elapsedMs < 20'000, qPrintable(refused.describe()));
         QVERIFY2(refused.exitCode == 1, qPrintable(refused.describe()));
-        QVERIFY2(QString::fromUtf8(refused.err).contains(QLatin1String("keychain"), Qt::CaseInsensitive),
+        QVERIFY2(QString::fromUtf8(refused.err)
+                         .contains(QLatin1String("keychain"), Qt::CaseInsensitive),
                  qPrintable(refused.describe()));
-        QVERIFY(verifyNoSecretIn(refused.out + refused.err, QStringLiteral("the output of the refused add")));
+        QVERIFY(verifyNoSecretIn(refused.out + refused.err,
+                                 QStringLiteral("the output of the refused add")));
 
         QVERIFY2(readFile(broker.configPath()) == configBefore,
                  qPrintable(QString::fromUtf8(readFile(broker.configPath()))));

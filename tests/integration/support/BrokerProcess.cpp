@@ -64,7 +64,8 @@ std::unique_ptr<PeerProcess> BrokerProcess::makeProcess(const QString &label,
 CliResult BrokerProcess::run(const QStringList &arguments, const QByteArray &standardInput,
                              int timeoutMs) const
 {
-    const std::unique_ptr<PeerProcess> process = makeProcess(QStringLiteral("mcp-broker"), arguments);
+    const std::unique_ptr<PeerProcess> process
+            = makeProcess(QStringLiteral("mcp-broker"), arguments);
     process->setStandardInput(standardInput);
     return process->run(timeoutMs);
 }
@@ -91,10 +92,10 @@ CliResult BrokerProcess::add(const QString &name, const QUrl &url,
 
 bool BrokerProcess::start(const QStringList &extraServeArguments, int timeoutMs)
 {
-    m_serve = makeProcess(QStringLiteral("mcp-broker serve"),
-                          QStringList{QStringLiteral("serve"), QStringLiteral("--port"),
-                                      QStringLiteral("0")}
-                                  + extraServeArguments);
+    m_serve = makeProcess(
+            QStringLiteral("mcp-broker serve"),
+            QStringList{QStringLiteral("serve"), QStringLiteral("--port"), QStringLiteral("0")}
+                    + extraServeArguments);
     m_serve->start();
     static const QRegularExpression listening(
             QStringLiteral("^MCP Broker listening on http://127\\.0\\.0\\.1:(\\d+)/mcp$"));
@@ -150,7 +151,8 @@ bool BrokerProcess::waitForServerStates(const QMap<QString, QString> &wanted, in
         }
         if (reached || !isRunning())
             return true;
-        if (!inFlight && (!sinceLastAnswer.isValid() || sinceLastAnswer.elapsed() >= kPollIntervalMs))
+        if (!inFlight
+            && (!sinceLastAnswer.isValid() || sinceLastAnswer.elapsed() >= kPollIntervalMs))
             inFlight.reset(network.get(QNetworkRequest(statusUrl())));
         return false;
     };

@@ -21,7 +21,7 @@ using CliResult = ProcessRun;
 // A secret given to `mcp-broker add` on stdin.
 struct SecretHeader
 {
-    QByteArray name;  // e.g. "X-Api-Key"
+    QByteArray name; // e.g. "X-Api-Key"
     QByteArray value;
 };
 
@@ -49,7 +49,8 @@ public:
                   int timeoutMs = kCliTimeoutMs) const;
     // `add NAME URL [--bearer-stdin] [--header-stdin H]... [--header 'K: V']...`, the bearer
     // first then each header's value on stdin, one line each.
-    CliResult add(const QString &name, const QUrl &url, const std::optional<QByteArray> &bearer = {},
+    CliResult add(const QString &name, const QUrl &url,
+                  const std::optional<QByteArray> &bearer = {},
                   const QList<SecretHeader> &secretHeaders = {},
                   const QStringList &plainHeaders = {}) const;
 
@@ -61,9 +62,9 @@ public:
     PeerProcess *serveProcess() const { return m_serve.get(); }
 
     quint16 port() const { return m_port; }
-    QUrl endpoint() const;                        // /mcp (aggregated)
+    QUrl endpoint() const;                          // /mcp (aggregated)
     QUrl serverEndpoint(const QString &name) const; // /mcp/<name>
-    QUrl statusUrl() const;                       // /status
+    QUrl statusUrl() const;                         // /status
 
     // Polls GET /status (QTRY-style) until every named server has the given state
     // ("ready", "failed", …). On failure `lastStatus` holds the last answer.
@@ -75,7 +76,8 @@ public:
     QString diagnostics() const;
 
 private:
-    std::unique_ptr<PeerProcess> makeProcess(const QString &label, const QStringList &arguments) const;
+    std::unique_ptr<PeerProcess> makeProcess(const QString &label,
+                                             const QStringList &arguments) const;
 
     QTemporaryDir m_directory;
     QProcessEnvironment m_environment;

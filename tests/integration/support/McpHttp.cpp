@@ -249,7 +249,7 @@ HttpResult McpHttp::get(const QUrl &url, const RawHeaders &headers, int timeoutM
 }
 
 HttpResult McpHttp::exchangeOverSocket(const QUrl &url, const QByteArray &head,
-                                      const QByteArray &body, int timeoutMs)
+                                       const QByteArray &body, int timeoutMs)
 {
     constexpr qsizetype kPiece = 64 * 1024;
     QTcpSocket socket;

@@ -20,9 +20,9 @@ using RawHeaders = QList<QPair<QByteArray, QByteArray>>;
 // One finished HTTP exchange.
 struct HttpResult
 {
-    bool finished = false;  // false: no answer before the deadline
-    int status = 0;         // 0: no HTTP answer at all (see networkError)
-    QString networkError;   // Qt's text for a transport failure, empty otherwise
+    bool finished = false; // false: no answer before the deadline
+    int status = 0;        // 0: no HTTP answer at all (see networkError)
+    QString networkError;  // Qt's text for a transport failure, empty otherwise
     RawHeaders headers;
     QByteArray body;
 
@@ -92,16 +92,15 @@ public:
     // answer arrives (a server may refuse a body before it has read it all: 413). QNAM cannot
     // do that: it reads nothing until it has sent everything.
     static HttpResult exchangeOverSocket(const QUrl &url, const QByteArray &head,
-                                         const QByteArray &body,
-                                         int timeoutMs = kDefaultTimeoutMs);
+                                         const QByteArray &body, int timeoutMs = kDefaultTimeoutMs);
 
     static QByteArray initializeRequest(const QString &protocolVersion, int id = 1);
     static QByteArray request(const QString &method, const QJsonObject &params, int id);
     static QByteArray notification(const QString &method, const QJsonObject &params = {});
 
     // initialize + notifications/initialized. On failure returns false and says why in `why`.
-    bool open(const QUrl &url, const QString &protocolVersion, McpSession *session,
-              QString *why, const RawHeaders &extraHeaders = {});
+    bool open(const QUrl &url, const QString &protocolVersion, McpSession *session, QString *why,
+              const RawHeaders &extraHeaders = {});
     // Mcp-Session-Id and MCP-Protocol-Version of `session`, plus `extra`.
     static RawHeaders sessionHeaders(const McpSession &session, const RawHeaders &extra = {});
     HttpResult call(const McpSession &session, const QString &method,

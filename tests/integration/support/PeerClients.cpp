@@ -122,8 +122,7 @@ ConformanceRun runConformance(const QUrl &url, const ConformanceOptions &options
     arguments << url.toString();
     if (!options.expectedFailuresFile.isEmpty())
         arguments << options.expectedFailuresFile;
-    PeerProcess process(QStringLiteral("conformance suite"), Peers::conformanceRunner(),
-                        arguments);
+    PeerProcess process(QStringLiteral("conformance suite"), Peers::conformanceRunner(), arguments);
     process.setWorkingDirectory(Peers::directory());
     ConformanceRun run;
     run.process = process.run(options.timeoutMs);

@@ -144,8 +144,8 @@ QRegularExpressionMatch PeerProcess::waitForLine(const QList<QByteArray> &lines,
         }
         return false;
     };
-    (void)QTest::qWaitFor(
-            [&] { return matched() || m_process.state() == QProcess::NotRunning; }, timeoutMs);
+    (void)QTest::qWaitFor([&] { return matched() || m_process.state() == QProcess::NotRunning; },
+                          timeoutMs);
     // The process may have printed the line just before exiting: look once more.
     if (!found.hasMatch()) {
         if (m_process.state() == QProcess::NotRunning) {
@@ -260,7 +260,8 @@ QString PeerProcess::diagnostics(int stderrLines) const
         state = QStringLiteral("killed by a signal or crashed");
     else
         state = QStringLiteral("exited with code %1").arg(m_process.exitCode());
-    return QStringLiteral("\n--- %1: %2\n    %3\n--- stdout (tail):\n%4\n--- stderr (tail):\n%5\n---")
+    return QStringLiteral(
+                   "\n--- %1: %2\n    %3\n--- stdout (tail):\n%4\n--- stderr (tail):\n%5\n---")
             .arg(m_label, state, commandLine(), tail(m_stdout, 20), tail(m_stderr, stderrLines));
 }
 

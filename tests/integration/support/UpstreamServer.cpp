@@ -51,8 +51,7 @@ bool UpstreamServer::waitUntilListening(int timeoutMs)
         m_port = match.hasMatch() ? match.captured(1).toUShort() : 0;
         return m_port != 0;
     }
-    const QRegularExpression listening(
-            QStringLiteral("listening on port %1$").arg(m_port));
+    const QRegularExpression listening(QStringLiteral("listening on port %1$").arg(m_port));
     return m_port != 0 && m_process->waitForStderrLine(listening, timeoutMs).hasMatch();
 }
 
