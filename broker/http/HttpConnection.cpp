@@ -5,6 +5,12 @@
 
 #include <QTcpSocket>
 
+#ifdef Q_OS_WIN
+#include <winsock2.h>
+#else
+#include <sys/socket.h>
+#endif
+
 namespace mcpbroker::http {
 
 namespace {
@@ -217,9 +223,32 @@ void HttpConnection::closeGracefully()
         m_socket->abort();
         finish();
     });
-    m_socket->disconnectFromHost(); // after pending bytes are written
-    if (m_socket->state() == QAbstractSocket::UnconnectedState)
+    if (m_socket->state() != QAbstractSocket::ConnectedState) {
         finish();
+        return;
+    }
+    // Lingering close (RFC 9112 §9.6): closing while the client still sends (say, the rest of
+    // a body we refused) makes the kernel reset the connection, and the client loses our
+    // answer. So stop sending once the answer is out, and read (and drop) until the client
+    // closes its side; the timer above bounds the wait.
+    m_socket->flush();
+    if (m_socket->bytesToWrite() == 0) {
+        shutdownSending();
+        return;
+    }
+    connect(m_socket, &QTcpSocket::bytesWritten, this, [this] {
+        if (m_socket->bytesToWrite() == 0)
+            shutdownSending();
+    });
+}
+
+void HttpConnection::shutdownSending()
+{
+#ifdef Q_OS_WIN
+    ::shutdown(SOCKET(m_socket->socketDescriptor()), SD_SEND);
+#else
+    ::shutdown(int(m_socket->socketDescriptor()), SHUT_WR);
+#endif
 }
 
 void HttpConnection::finish()

@@ -47,6 +47,7 @@ private:
     void dispatchNext();
     void sendParseError();
     void closeGracefully();
+    void shutdownSending(); // half-close: our side is done, the client's may still send
     void finish();
 
     QTcpSocket *m_socket;
