@@ -15,7 +15,6 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QFileSystemWatcher>
-#include <QNetworkAccessManager>
 #include <QTimer>
 
 namespace mcpbroker {
@@ -45,7 +44,6 @@ struct Broker::Private
     Broker *q;
     Options options;
     store::BrokerConfig config;
-    QNetworkAccessManager network;
     std::unique_ptr<store::SecretStore> secrets;
     std::unique_ptr<gateway::UpstreamRegistry> registry;
     std::unique_ptr<gateway::Router> router;
@@ -66,7 +64,7 @@ Broker::Broker(Options options, QObject *parent) : QObject(parent), d(std::make_
     if (d->options.configPath.isEmpty())
         d->options.configPath = store::ConfigStore::defaultPath();
     d->secrets = std::make_unique<store::SecretStore>(d->options.keychainService);
-    d->registry = std::make_unique<gateway::UpstreamRegistry>(d->secrets.get(), &d->network);
+    d->registry = std::make_unique<gateway::UpstreamRegistry>(d->secrets.get());
     d->router = std::make_unique<gateway::Router>(d->registry.get());
     connect(d->registry.get(), &gateway::UpstreamRegistry::upstreamStateChanged, this,
             &Broker::serverStatusChanged);

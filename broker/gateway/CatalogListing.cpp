@@ -108,7 +108,8 @@ void CatalogListing::list(const QList<Upstream *> &upstreams, bool qualify, Cata
     gathering->answers.resize(upstreams.size());
     gathering->remaining = int(upstreams.size());
 
-    auto answer = [qualify, kind, start = *offset, done](const std::shared_ptr<Gathering> &gathering) {
+    auto answer = [qualify, kind, start = *offset, done,
+                   deadlineMs](const std::shared_ptr<Gathering> &gathering) {
         if (gathering->done)
             return;
         gathering->done = true;
@@ -118,9 +119,14 @@ void CatalogListing::list(const QList<Upstream *> &upstreams, bool qualify, Cata
             const Upstream *upstream = gathering->upstreams[i];
             const auto &reply = gathering->answers[i];
             if (!upstream || !reply || !*reply) {
-                // On a one-server endpoint, that server's failure is the answer.
-                if (!qualify && reply && !*reply) {
-                    done(reply->error());
+                // On a one-server endpoint, that server's failure (or silence) is the answer.
+                if (!qualify && upstream) {
+                    done(reply ? reply->error()
+                               : Error::make(Error::Kind::Timeout,
+                                             QStringLiteral("Server '%1' did not answer %2 within "
+                                                            "%3 seconds; try again later.")
+                                                     .arg(upstream->name(), Upstream::listMethod(kind))
+                                                     .arg(deadlineMs / 1000.0)));
                     return;
                 }
                 if (upstream)

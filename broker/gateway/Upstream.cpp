@@ -5,6 +5,7 @@
 #include "mcp/StreamableHttpClient.h"
 
 #include <QDateTime>
+#include <QNetworkAccessManager>
 #include <QPointer>
 
 #include <algorithm>
@@ -55,7 +56,8 @@ const char *capabilityKey(CatalogKind kind)
 } // namespace
 
 Upstream::Upstream(store::ServerConfig config, QNetworkAccessManager *network, QObject *parent)
-    : QObject(parent), m_config(std::move(config)), m_network(network)
+    : QObject(parent), m_config(std::move(config)),
+      m_network(network ? network : new QNetworkAccessManager(this))
 {
     m_retryTimer.setSingleShot(true);
     connect(&m_retryTimer, &QTimer::timeout, this, [this] {

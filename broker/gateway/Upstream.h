@@ -35,7 +35,11 @@ public:
     using Headers = QList<QPair<QByteArray, QByteArray>>;
     using CatalogCallback = std::function<void(Result<nlohmann::json> items)>;
 
-    Upstream(store::ServerConfig config, QNetworkAccessManager *network, QObject *parent = nullptr);
+    // `network` null: the upstream gets a network manager of its own. Qt opens at most six
+    // connections per host and port, and each upstream keeps one busy with its GET stream, so
+    // several upstreams behind one gateway must not share a manager.
+    Upstream(store::ServerConfig config, QNetworkAccessManager *network = nullptr,
+             QObject *parent = nullptr);
     ~Upstream() override;
 
     QString name() const { return m_config.name; }

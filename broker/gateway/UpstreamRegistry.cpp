@@ -45,9 +45,8 @@ QList<CredentialSlot> credentialSlots(const store::ServerConfig &config)
 
 } // namespace
 
-UpstreamRegistry::UpstreamRegistry(store::SecretStore *secrets, QNetworkAccessManager *network,
-                                   QObject *parent)
-    : QObject(parent), m_secrets(secrets), m_network(network)
+UpstreamRegistry::UpstreamRegistry(store::SecretStore *secrets, QObject *parent)
+    : QObject(parent), m_secrets(secrets)
 {
 }
 
@@ -66,7 +65,7 @@ void UpstreamRegistry::apply(const QList<store::ServerConfig> &servers)
         if (existing != m_upstreams.end()) {
             next.push_back(std::move(*existing));
         } else {
-            auto upstream = std::make_unique<Upstream>(config, m_network, this);
+            auto upstream = std::make_unique<Upstream>(config, nullptr, this);
             const QString name = config.name;
             connect(upstream.get(), &Upstream::stateChanged, this,
                     [this, name] { Q_EMIT upstreamStateChanged(name); });

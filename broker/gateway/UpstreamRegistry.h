@@ -9,8 +9,6 @@
 #include <memory>
 #include <vector>
 
-class QNetworkAccessManager;
-
 namespace mcpbroker::store {
 class SecretStore;
 }
@@ -23,8 +21,7 @@ class UpstreamRegistry : public QObject
 {
     Q_OBJECT
 public:
-    UpstreamRegistry(store::SecretStore *secrets, QNetworkAccessManager *network,
-                     QObject *parent = nullptr);
+    explicit UpstreamRegistry(store::SecretStore *secrets, QObject *parent = nullptr);
     ~UpstreamRegistry() override;
 
     // Makes the set of enabled upstreams match `servers` (config order). Credentials are read
@@ -46,7 +43,6 @@ private:
     void loadCredentials(Upstream *upstream);
 
     store::SecretStore *m_secrets;
-    QNetworkAccessManager *m_network;
     std::vector<std::unique_ptr<Upstream>> m_upstreams;
 };
 

@@ -68,6 +68,9 @@ json makeError(const json &id, int code, const QString &message, json data)
 
 std::optional<json> parse(QByteArrayView bytes)
 {
+    // The parser stops at a NUL as if the input ended there; JSON never contains a raw NUL.
+    if (bytes.contains('\0'))
+        return std::nullopt;
     json value = json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
     if (value.is_discarded())
         return std::nullopt;

@@ -528,6 +528,12 @@ void StreamableHttpServer::Private::attach(SessionEntry &entry, OutgoingStream &
                           {kSessionHeader, entry.session.id.toLatin1()}};
     responder->startStream(200, headers);
     stream.responder = responder;
+    // Idle time counts from when the client's last stream went away, not from its last request.
+    QObject::connect(responder, &http::HttpResponder::disconnected, q,
+                     [this, sessionId = entry.session.id] {
+                         if (const auto it = sessions.find(sessionId); it != sessions.end())
+                             it->second->lastActivityMs = QDateTime::currentMSecsSinceEpoch();
+                     });
 }
 
 void StreamableHttpServer::Private::emitEvent(OutgoingStream &stream, const json &message)
