@@ -104,6 +104,13 @@ Error mapJobError(QKeychain::Error code, const QString &errorString, Operation o
     }
     if (meansNoSecretService(errorString))
         return Error::make(Error::Kind::KeychainUnavailable, unavailableMessage());
+    if (errorString.contains(QLatin1String("/org/freedesktop/secrets/collection/login"))) {
+        // A Secret Service without the default ("login") keyring: nothing to store secrets in.
+        return Error::make(Error::Kind::KeychainUnavailable,
+                           QStringLiteral("The keychain has no default keyring to keep secrets "
+                                          "in. Create one (for example in \"Passwords and "
+                                          "Keys\") and try again."));
+    }
     // QtKeychain's error strings describe the failure, never the secret.
     return Error::make(Error::Kind::Generic,
                        QStringLiteral("The keychain could not %1 the secret '%2': %3")

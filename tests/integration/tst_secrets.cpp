@@ -19,6 +19,7 @@
 #include <QFile>
 #include <QJsonDocument>
 #include <QTemporaryDir>
+#include <QFileInfo>
 #include <QTest>
 
 #include <map>
@@ -326,7 +327,8 @@ private Q_SLOTS:
             environment.remove(QLatin1String(variable));
         if (session == QLatin1String("bus-without-services")) {
             broker.setLauncher({QStringLiteral("dbus-run-session"),
-                                QStringLiteral("--config-file=") + integrationSourceDirectory()
+                                QStringLiteral("--config-file=")
+                                        + QFileInfo(keyringWrapper()).absolutePath()
                                         + QStringLiteral("/bus-without-services.conf"),
                                 QStringLiteral("--")});
         } else {

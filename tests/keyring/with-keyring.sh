@@ -5,17 +5,26 @@
 #
 #   tests/keyring/with-keyring.sh COMMAND [ARGS…]
 #
-# MCPB_KEYRING=none runs COMMAND with a bus but no keyring daemon (the "no keychain" case).
+# MCPB_KEYRING=none runs COMMAND on a bus that can start no service at all (the "no keychain"
+# case): an ordinary session bus would start gnome-keyring on demand.
 set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 if [[ -z "${MCPB_KEYRING_BUS:-}" ]]; then
     export MCPB_KEYRING_BUS=1
+    if [[ "${MCPB_KEYRING:-unlocked}" == none ]]; then
+        exec dbus-run-session --config-file="$here/bus-without-services.conf" -- "$0" "$@"
+    fi
     exec dbus-run-session -- "$0" "$@"
 fi
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/mcpb-keyring.XXXXXX")
+keyring_pid=
 cleanup() {
-    [[ -n "${keyring_pid:-}" ]] && kill "$keyring_pid" 2>/dev/null || true
+    if [[ -n "$keyring_pid" ]]; then
+        kill "$keyring_pid" 2>/dev/null || true
+        wait "$keyring_pid" 2>/dev/null || true
+    fi
     rm -rf "$scratch"
 }
 trap cleanup EXIT
@@ -26,11 +35,15 @@ mkdir -p "$XDG_DATA_HOME" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME" "$XDG_RUNTIME_DIR
 chmod 700 "$XDG_RUNTIME_DIR"
 
 if [[ "${MCPB_KEYRING:-unlocked}" != none ]]; then
-    # --unlock reads the login keyring's password from stdin, creating the keyring if needed.
-    # The password only protects this throwaway keyring.
-    eval "$(printf 'mcpb-test' | gnome-keyring-daemon --daemonize --unlock --components=secrets)"
-    keyring_pid="${GNOME_KEYRING_PID:-}"
-    export GNOME_KEYRING_CONTROL
+    # In the foreground (in our background) so that we own its pid and end it with the bus.
+    # --unlock reads the login keyring's password from stdin, creating the keyring if needed;
+    # the password only protects this throwaway keyring.
+    printf 'mcpb-test' | gnome-keyring-daemon --foreground --unlock --components=secrets \
+        --control-directory="$XDG_RUNTIME_DIR/keyring" >/dev/null 2>&1 &
+    keyring_pid=$!
+    # Ready when it owns the Secret Service's name (waiting does not start another one).
+    gdbus wait --session --timeout 20 org.freedesktop.secrets
+    export GNOME_KEYRING_CONTROL="$XDG_RUNTIME_DIR/keyring"
 fi
 
 "$@"
