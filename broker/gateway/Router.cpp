@@ -57,6 +57,7 @@ QString secondsText(int ms)
 Error describeUpstreamFailure(const Upstream &upstream, const QString &method, const Error &error)
 {
     Error described = error;
+    described.data = nullptr; // e.g. the upstream's WWW-Authenticate: the broker's business only
     switch (error.kind) {
     case Error::Kind::Rpc:
         return error; // the upstream's own answer, passed on as it is
