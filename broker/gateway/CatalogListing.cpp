@@ -57,21 +57,6 @@ struct Gathering
 
 } // namespace
 
-const char *CatalogListing::resultKey(CatalogKind kind)
-{
-    switch (kind) {
-    case CatalogKind::Tools:
-        return "tools";
-    case CatalogKind::Prompts:
-        return "prompts";
-    case CatalogKind::Resources:
-        return "resources";
-    case CatalogKind::ResourceTemplates:
-        return "resourceTemplates";
-    }
-    return "";
-}
-
 json CatalogListing::qualifyItem(CatalogKind kind, const QString &server, json item)
 {
     if (!item.is_object())
@@ -141,7 +126,7 @@ void CatalogListing::list(const QList<Upstream *> &upstreams, bool qualify, Cata
         json page = json::array();
         for (qsizetype i = start; i < end; ++i)
             page.push_back(std::move(merged[size_t(i)]));
-        result[resultKey(kind)] = std::move(page);
+        result[Upstream::itemsKey(kind)] = std::move(page);
         if (end < qsizetype(merged.size()))
             result["nextCursor"] = toStd(cursorFor(kind, end));
         done(std::move(result));

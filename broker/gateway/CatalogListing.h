@@ -31,7 +31,6 @@ public:
 
     // The item renamed for the aggregated endpoint.
     static nlohmann::json qualifyItem(CatalogKind kind, const QString &server, nlohmann::json item);
-    static const char *resultKey(CatalogKind kind);
 };
 
 } // namespace mcpbroker::gateway

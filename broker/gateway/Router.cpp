@@ -625,7 +625,7 @@ void Router::onUpstreamsChanged()
     // Servers came or went: every list of the aggregated endpoint may differ.
     for (CatalogKind kind : {CatalogKind::Tools, CatalogKind::Prompts, CatalogKind::Resources}) {
         const QString method = QStringLiteral("notifications/%1/list_changed")
-                                       .arg(QString::fromLatin1(CatalogListing::resultKey(kind)));
+                                       .arg(QString::fromLatin1(Upstream::itemsKey(kind)));
         notifySessions([](const mcp::ServerSession &session) { return session.scope.isEmpty(); },
                        [&](const mcp::ServerSession &) { return makeNotification(method, nullptr); });
     }

@@ -23,21 +23,6 @@ constexpr qint64 kUnannouncedCatalogTtlMs = 2'000;
 constexpr int kFirstRetryMs = 2'000;
 constexpr int kMaxRetryMs = 60'000;
 
-const char *itemsKey(CatalogKind kind)
-{
-    switch (kind) {
-    case CatalogKind::Tools:
-        return "tools";
-    case CatalogKind::Prompts:
-        return "prompts";
-    case CatalogKind::Resources:
-        return "resources";
-    case CatalogKind::ResourceTemplates:
-        return "resourceTemplates";
-    }
-    return "";
-}
-
 // The server capability that announces a catalog kind.
 const char *capabilityKey(CatalogKind kind)
 {
@@ -76,6 +61,21 @@ int Upstream::toolCount() const
 {
     const auto it = m_caches.find(CatalogKind::Tools);
     return it == m_caches.end() ? 0 : int(it->second.items.size());
+}
+
+const char *Upstream::itemsKey(CatalogKind kind)
+{
+    switch (kind) {
+    case CatalogKind::Tools:
+        return "tools";
+    case CatalogKind::Prompts:
+        return "prompts";
+    case CatalogKind::Resources:
+        return "resources";
+    case CatalogKind::ResourceTemplates:
+        return "resourceTemplates";
+    }
+    return "";
 }
 
 QString Upstream::listMethod(CatalogKind kind)

@@ -63,6 +63,8 @@ public:
     void catalog(CatalogKind kind, CatalogCallback done);
 
     static QString listMethod(CatalogKind kind);
+    // The member of a list result that holds the items: "tools", "resourceTemplates", …
+    static const char *itemsKey(CatalogKind kind);
 
 Q_SIGNALS:
     void stateChanged();

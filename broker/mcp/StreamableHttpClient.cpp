@@ -1,6 +1,7 @@
 #include "mcp/StreamableHttpClient.h"
 
 #include "Logging.h"
+#include "mcp/JsonRpc.h"
 #include "mcp/ProtocolVersion.h"
 #include "mcp/SseParser.h"
 
@@ -126,19 +127,6 @@ bool isValidSessionId(QByteArrayView id)
     return std::all_of(id.begin(), id.end(), [](char c) { return c >= 0x21 && c <= 0x7E; });
 }
 
-std::optional<json> parseJson(QByteArrayView bytes)
-{
-    json value = json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
-    if (value.is_discarded())
-        return std::nullopt;
-    return value;
-}
-
-QByteArray serialize(const json &message)
-{
-    return QByteArray::fromStdString(message.dump(-1, ' ', false, json::error_handler_t::replace));
-}
-
 bool isResponse(const json &message)
 {
     return message.is_object() && message.contains("id") && !message.contains("method")
@@ -170,7 +158,7 @@ QString jsonString(const json &object, const char *key)
 // The JSON-RPC error message a server may put in the body of an HTTP error.
 QString serverErrorText(QByteArrayView body)
 {
-    const auto value = parseJson(body);
+    const auto value = jsonrpc::parse(body);
     if (!value || !value->is_object())
         return {};
     QString text = jsonString(value->value("error", json::object()), "message");
@@ -488,7 +476,7 @@ void StreamableHttpClient::Private::acceptInitializeResult(Pending &p, const jso
     QNetworkRequest request = makeRequest(kAcceptPost, true);
     request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
     qCDebug(lcUpstream).noquote() << "POST notifications/initialized to" << hostForLog();
-    attach(p, network->post(request, serialize(initialized)));
+    attach(p, network->post(request, jsonrpc::serialize(initialized)));
 }
 
 void StreamableHttpClient::Private::handshakeFinished(Result<json> result)
@@ -640,7 +628,7 @@ void StreamableHttpClient::Private::send(Pending &p)
     p.resuming = false;
     p.resumeAttempts = 0;
     qCDebug(lcUpstream).noquote() << "POST" << p.method << "id" << p.id << "to" << hostForLog();
-    attach(p, network->post(request, serialize(body)));
+    attach(p, network->post(request, jsonrpc::serialize(body)));
 }
 
 void StreamableHttpClient::Private::attach(Pending &p, QNetworkReply *reply)
@@ -740,7 +728,7 @@ void StreamableHttpClient::Private::processPendingStream(RequestId id, QByteArra
         p->resumeAttempts = 0;
         if (event.type != QLatin1String("message") || event.data.trimmed().isEmpty())
             continue; // e.g. the priming event of SEP-1699: only an id
-        const auto message = parseJson(event.data);
+        const auto message = jsonrpc::parse(event.data);
         if (!message || !(message->is_object() || message->is_array())) {
             finish(id,
                    protocolError(QStringLiteral("sent malformed JSON on the stream for %1.")
@@ -838,7 +826,7 @@ void StreamableHttpClient::Private::handleHttpAnswer(RequestId id, int status,
                                    .arg(p->method, QString::fromLatin1(type))));
             return;
         }
-        const auto message = parseJson(body);
+        const auto message = jsonrpc::parse(body);
         if (!message || !(message->is_object() || message->is_array())) {
             finish(id,
                    protocolError(
@@ -1035,7 +1023,7 @@ void StreamableHttpClient::Private::postMessage(const json &message, const QStri
 {
     QNetworkRequest request = makeRequest(kAcceptPost, true);
     request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
-    QNetworkReply *reply = network->post(request, serialize(message));
+    QNetworkReply *reply = network->post(request, jsonrpc::serialize(message));
     const quint64 sentGeneration = generation;
     const bool withSession = !sessionId.isEmpty();
     qCDebug(lcUpstream).noquote() << "POST" << label << "to" << hostForLog();
@@ -1133,7 +1121,7 @@ void StreamableHttpClient::Private::onStandaloneReadyRead(QNetworkReply *reply)
         getFailures = 0;
         if (event.type != QLatin1String("message") || event.data.trimmed().isEmpty())
             continue;
-        const auto message = parseJson(event.data);
+        const auto message = jsonrpc::parse(event.data);
         if (!message || !(message->is_object() || message->is_array())) {
             qCWarning(lcUpstream).noquote()
                     << "Ignoring malformed JSON on the GET stream from" << hostForLog();

@@ -126,7 +126,7 @@ private Q_SLOTS:
     void cleanupTestCase();
     void cleanup();
 
-    void resultKeyNamesTheListOfEachKind();
+    void itemsKeyNamesTheListOfEachKind();
     void qualifyItemRenamesTheFieldOfEachKind_data();
     void qualifyItemRenamesTheFieldOfEachKind();
     void qualifyItemLeavesItemsWithoutTheFieldUnchanged_data();
@@ -270,12 +270,12 @@ std::optional<Result<json>> TestCatalogListing::listNow(const QList<Upstream *> 
     return listing.result;
 }
 
-void TestCatalogListing::resultKeyNamesTheListOfEachKind()
+void TestCatalogListing::itemsKeyNamesTheListOfEachKind()
 {
-    QCOMPARE(CatalogListing::resultKey(CatalogKind::Tools), "tools");
-    QCOMPARE(CatalogListing::resultKey(CatalogKind::Prompts), "prompts");
-    QCOMPARE(CatalogListing::resultKey(CatalogKind::Resources), "resources");
-    QCOMPARE(CatalogListing::resultKey(CatalogKind::ResourceTemplates), "resourceTemplates");
+    QCOMPARE(Upstream::itemsKey(CatalogKind::Tools), "tools");
+    QCOMPARE(Upstream::itemsKey(CatalogKind::Prompts), "prompts");
+    QCOMPARE(Upstream::itemsKey(CatalogKind::Resources), "resources");
+    QCOMPARE(Upstream::itemsKey(CatalogKind::ResourceTemplates), "resourceTemplates");
 }
 
 void TestCatalogListing::qualifyItemRenamesTheFieldOfEachKind_data()
@@ -480,7 +480,7 @@ void TestCatalogListing::aggregatedListQualifiesEachItemWithItsServerInUpstreamO
 {
     QFETCH(CatalogKind, kind);
     QFETCH(QString, separator);
-    const char *key = CatalogListing::resultKey(kind);
+    const char *key = Upstream::itemsKey(kind);
     const char *field = fieldOf(kind);
 
     Upstream *alpha = startUpstream(QStringLiteral("alpha"), fixtureUrl());
