@@ -9,7 +9,6 @@
 #include "store/ConfigStore.h"
 #include "store/SecretStore.h"
 
-#include <QCoreApplication>
 #include <QCryptographicHash>
 #include <QFile>
 #include <QDir>
@@ -146,7 +145,7 @@ json Broker::Private::statusReport() const
                            {"error", toStd(status.error)},
                            {"tools", status.toolCount}});
     }
-    return {{"version", toStd(QCoreApplication::applicationVersion())},
+    return {{"version", MCPB_VERSION},
             {"endpoint", toStd(q->endpointUrl().toString())},
             {"servers", std::move(servers)}};
 }

@@ -19,7 +19,7 @@ namespace {
 
 const char kBrokerName[] = "mcp-broker";
 const char kBrokerTitle[] = "MCP Broker";
-const char kBrokerVersion[] = "0.1.0";
+const char kBrokerVersion[] = MCPB_VERSION;
 // How long initialize on a one-server endpoint waits for that server to connect, so that the
 // capabilities it answers with are the server's own.
 constexpr int kInitializeWaitMs = 10'000;

@@ -28,7 +28,7 @@ public:
     {
         QUrl url;
         QList<QPair<QByteArray, QByteArray>> headers; // sent on every request (may be secret)
-        nlohmann::json clientInfo = {{"name", "mcp-broker"}, {"version", "0.1.0"}};
+        nlohmann::json clientInfo = {{"name", "mcp-broker"}, {"version", MCPB_VERSION}};
         nlohmann::json capabilities = nlohmann::json::object(); // what we declare as a client
         int requestTimeoutMs = 60'000;
         int connectTimeoutMs = 10'000; // for initialize

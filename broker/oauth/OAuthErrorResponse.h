@@ -14,16 +14,17 @@ namespace mcpbroker::oauth {
 // logs: they are cut to printable text of bounded length, and every value from
 // `secrets` (what we sent: codes, tokens, client secrets) is replaced by
 // "[redacted]", so a server echoing our request cannot make us leak it.
-struct OAuthErrorResponse {
-  QString error;            // e.g. "invalid_grant"
-  QString errorDescription; // may be empty
+struct OAuthErrorResponse
+{
+    QString error; // e.g. "invalid_grant"
+    QString errorDescription; // may be empty
 
-  // Nullopt when `body` is not a JSON object with a string "error".
-  static std::optional<OAuthErrorResponse>
-  fromJson(const QByteArray &body, const QList<QByteArray> &secrets = {});
+    // Nullopt when `body` is not a JSON object with a string "error".
+    static std::optional<OAuthErrorResponse> fromJson(const QByteArray &body,
+                                                      const QList<QByteArray> &secrets = {});
 
-  // "invalid_grant: The refresh token has expired" or "invalid_grant".
-  QString summary() const;
+    // "invalid_grant: The refresh token has expired" or "invalid_grant".
+    QString summary() const;
 };
 
 } // namespace mcpbroker::oauth
