@@ -4,6 +4,7 @@
 #include "Broker.h"
 #include "Console.h"
 #include "ExitCode.h"
+#include "InstanceRecord.h"
 #include "TerminationSignals.h"
 
 #ifdef Q_OS_UNIX
@@ -36,8 +37,19 @@ void ServeCommand::start()
         finish(kExitFailed);
         return;
     }
+    if (auto noted = InstanceRecord::write(options.configPath, m_broker->port()); !noted)
+        qCWarning(lcApp).noquote() << "`mcp-broker status` will not find this broker:"
+                                   << noted.error().message;
+    else
+        m_recordedConfigPath = options.configPath;
     Console::out(QStringLiteral("MCP Broker listening on %1")
                          .arg(m_broker->endpointUrl().toString()));
+}
+
+ServeCommand::~ServeCommand()
+{
+    if (!m_recordedConfigPath.isEmpty())
+        InstanceRecord::remove(m_recordedConfigPath);
 }
 
 } // namespace mcpbroker::app

@@ -16,10 +16,12 @@ class ServeCommand : public AsyncCommand
     Q_OBJECT
 public:
     using AsyncCommand::AsyncCommand;
+    ~ServeCommand() override;
     void start() override;
 
 private:
     Broker *m_broker = nullptr;
+    QString m_recordedConfigPath; // whose InstanceRecord this process wrote
 };
 
 } // namespace mcpbroker::app

@@ -2,6 +2,7 @@
 
 #include "Console.h"
 #include "ExitCode.h"
+#include "InstanceRecord.h"
 #include "ServerListing.h"
 #include "TextTable.h"
 #include "store/ConfigStore.h"
@@ -79,7 +80,9 @@ void StatusCommand::start()
         return;
     }
     m_config = std::move(config).value();
-    m_port = command().port.value_or(m_config.port);
+    // Told, else where a running broker for this config noted it listens, else the config's.
+    m_port = command().port ? *command().port
+                            : InstanceRecord::port(command().configFilePath()).value_or(m_config.port);
 
     QNetworkRequest request(QUrl(QStringLiteral("http://127.0.0.1:%1/status").arg(m_port)));
     request.setTransferTimeout(kTimeoutMs);
