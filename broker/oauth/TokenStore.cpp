@@ -75,6 +75,10 @@ void TokenStore::load(const QString &issuer, const QString &resource, LoadCallba
                 return done(notFound(issuer, resource));
             return done(entry.error()); // keychain errors as SecretStore said them
         }
+        // SecretStore removes an entry by emptying it first (see SecretStore.cpp): a read
+        // between the two steps finds it empty, which means "being removed".
+        if (entry.value().isEmpty())
+            return done(notFound(issuer, resource));
         Result<TokenSet> tokens = TokenSet::fromJson(entry.value());
         TokenSet::wipe(entry.value());
         if (!tokens) {

@@ -379,6 +379,15 @@ private slots:
         QVERIFY(!error.message.contains(QString::fromLatin1(leaked)));
     }
 
+    void emptiedEntryIsNotFound()
+    {
+        // SecretStore empties an entry before it deletes it: a load in between finds it so.
+        REQUIRE_TEST_KEYRING();
+        const QString resource = uniqueResource("emptied");
+        STEP(writeRaw(kIssuer, resource, QByteArray()));
+        STEP(expectLoadError(kIssuer, resource, Error::Kind::NotFound));
+    }
+
     void entryOfAnotherResourceUnderTheKeyIsRefused()
     {
         REQUIRE_TEST_KEYRING();
