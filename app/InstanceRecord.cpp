@@ -44,7 +44,8 @@ bool processLives(qint64 pid)
 Result<void> write(const QString &configPath, quint16 port)
 {
     const json record = {{"port", port}, {"pid", QCoreApplication::applicationPid()}};
-    return store::AtomicFile::write(recordPath(configPath), QByteArray::fromStdString(record.dump()));
+    return store::AtomicFile::write(recordPath(configPath),
+                                    QByteArray::fromStdString(record.dump()));
 }
 
 void remove(const QString &configPath)

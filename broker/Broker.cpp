@@ -10,8 +10,8 @@
 #include "store/SecretStore.h"
 
 #include <QCryptographicHash>
-#include <QFile>
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QFileSystemWatcher>
 #include <QTimer>
@@ -110,8 +110,10 @@ void Broker::Private::watchConfig()
         watcher.addPath(file.absoluteFilePath());
     if (file.absoluteDir().exists())
         watcher.addPath(file.absolutePath());
-    QObject::connect(&watcher, &QFileSystemWatcher::fileChanged, q, [this] { reloadTimer.start(); });
-    QObject::connect(&watcher, &QFileSystemWatcher::directoryChanged, q, [this] { reloadTimer.start(); });
+    QObject::connect(&watcher, &QFileSystemWatcher::fileChanged, q,
+                     [this] { reloadTimer.start(); });
+    QObject::connect(&watcher, &QFileSystemWatcher::directoryChanged, q,
+                     [this] { reloadTimer.start(); });
 }
 
 void Broker::Private::reloadConfig()
@@ -129,7 +131,8 @@ void Broker::Private::reloadConfig()
         return;
     }
     if (loaded.value().port != config.port && !options.port)
-        qCWarning(lcStore) << "The port changed in the configuration; restart MCP Broker to use it.";
+        qCWarning(lcStore)
+                << "The port changed in the configuration; restart MCP Broker to use it.";
     config = loaded.value();
     registry->apply(config.servers);
     Q_EMIT q->serverStatusChanged(QString());

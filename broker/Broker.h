@@ -28,8 +28,8 @@ class Broker : public QObject
 public:
     struct Options
     {
-        QString configPath;                // empty: ConfigStore::defaultPath()
-        std::optional<quint16> port;       // overrides the config file's port; 0 = any free port
+        QString configPath;          // empty: ConfigStore::defaultPath()
+        std::optional<quint16> port; // overrides the config file's port; 0 = any free port
         QString keychainService = QStringLiteral("mcp-broker");
     };
 

@@ -20,8 +20,10 @@ namespace {
 // tagged with the list it belongs to.
 QString cursorFor(CatalogKind kind, qsizetype offset)
 {
-    const QByteArray text = Upstream::listMethod(kind).toLatin1() + ':' + QByteArray::number(offset);
-    return QString::fromLatin1(text.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals));
+    const QByteArray text
+            = Upstream::listMethod(kind).toLatin1() + ':' + QByteArray::number(offset);
+    return QString::fromLatin1(
+            text.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals));
 }
 
 std::optional<qsizetype> offsetOf(CatalogKind kind, const json &cursor)
@@ -61,9 +63,9 @@ json CatalogListing::qualifyItem(CatalogKind kind, const QString &server, json i
 {
     if (!item.is_object())
         return item;
-    const char *field = kind == CatalogKind::Resources           ? "uri"
-            : kind == CatalogKind::ResourceTemplates ? "uriTemplate"
-                                                     : "name";
+    const char *field = kind == CatalogKind::Resources ? "uri"
+            : kind == CatalogKind::ResourceTemplates   ? "uriTemplate"
+                                                       : "name";
     const QString original = toQString(item.value(field, json()));
     if (original.isEmpty())
         return item;
@@ -107,11 +109,12 @@ void CatalogListing::list(const QList<Upstream *> &upstreams, bool qualify, Cata
                 // On a one-server endpoint, that server's failure (or silence) is the answer.
                 if (!qualify && upstream) {
                     done(reply ? reply->error()
-                               : Error::make(Error::Kind::Timeout,
-                                             QStringLiteral("Server '%1' did not answer %2 within "
-                                                            "%3 seconds; try again later.")
-                                                     .arg(upstream->name(), Upstream::listMethod(kind))
-                                                     .arg(deadlineMs / 1000.0)));
+                               : Error::make(
+                                       Error::Kind::Timeout,
+                                       QStringLiteral("Server '%1' did not answer %2 within "
+                                                      "%3 seconds; try again later.")
+                                               .arg(upstream->name(), Upstream::listMethod(kind))
+                                               .arg(deadlineMs / 1000.0)));
                     return;
                 }
                 if (upstream)

@@ -24,11 +24,10 @@ http::HttpResponse jsonError(int status, const QString &message)
 
 LocalEndpoint::LocalEndpoint(mcp::ServerMessageHandler *handler, ServerExists serverExists,
                              StatusReport statusReport, QObject *parent)
-    : QObject(parent),
-      m_transport(std::make_unique<mcp::StreamableHttpServer>(handler, mcp::StreamableHttpServer::Options{})),
+    : QObject(parent), m_transport(std::make_unique<mcp::StreamableHttpServer>(
+                               handler, mcp::StreamableHttpServer::Options{})),
       m_serverExists(std::move(serverExists)), m_statusReport(std::move(statusReport))
-{
-}
+{ }
 
 LocalEndpoint::~LocalEndpoint()
 {
@@ -54,14 +53,17 @@ void LocalEndpoint::handle(const http::HttpRequest &request, http::HttpResponder
 {
     if (!http::LoopbackPolicy::isAllowedHost(request.header("Host"), port())) {
         qCWarning(lcHttp) << "Refused a request with a foreign Host header (DNS rebinding?)";
-        responder->send(jsonError(403, QStringLiteral("Forbidden: this endpoint only answers "
-                                                      "requests addressed to localhost.")));
+        responder->send(jsonError(403,
+                                  QStringLiteral("Forbidden: this endpoint only answers "
+                                                 "requests addressed to localhost.")));
         return;
     }
-    if (request.hasHeader("Origin") && !http::LoopbackPolicy::isAllowedOrigin(request.header("Origin"))) {
+    if (request.hasHeader("Origin")
+        && !http::LoopbackPolicy::isAllowedOrigin(request.header("Origin"))) {
         qCWarning(lcHttp) << "Refused a request from a web page of another origin";
-        responder->send(jsonError(403, QStringLiteral("Forbidden: requests from web pages of other "
-                                                      "origins are not allowed.")));
+        responder->send(jsonError(403,
+                                  QStringLiteral("Forbidden: requests from web pages of other "
+                                                 "origins are not allowed.")));
         return;
     }
 
@@ -69,8 +71,7 @@ void LocalEndpoint::handle(const http::HttpRequest &request, http::HttpResponder
             ? request.path.chopped(1)
             : request.path;
     if (path == QLatin1String("/status") && request.method == "GET") {
-        responder->send(http::HttpResponse::json(
-                200, mcp::jsonrpc::serialize(m_statusReport())));
+        responder->send(http::HttpResponse::json(200, mcp::jsonrpc::serialize(m_statusReport())));
         return;
     }
     if (path == kMcpPath) {
@@ -83,12 +84,14 @@ void LocalEndpoint::handle(const http::HttpRequest &request, http::HttpResponder
             m_transport->handle(request, responder, server);
             return;
         }
-        responder->send(jsonError(404, QStringLiteral("No server named '%1' is configured; "
-                                                      "`mcp-broker list` shows the servers.")
-                                               .arg(server.left(63))));
+        responder->send(jsonError(404,
+                                  QStringLiteral("No server named '%1' is configured; "
+                                                 "`mcp-broker list` shows the servers.")
+                                          .arg(server.left(63))));
         return;
     }
-    responder->send(jsonError(404, QStringLiteral("Not found: the MCP endpoint is %1.").arg(kMcpPath)));
+    responder->send(
+            jsonError(404, QStringLiteral("Not found: the MCP endpoint is %1.").arg(kMcpPath)));
 }
 
 } // namespace mcpbroker::gateway

@@ -24,10 +24,10 @@ const char kBrokerVersion[] = MCPB_VERSION;
 // capabilities it answers with are the server's own.
 constexpr int kInitializeWaitMs = 10'000;
 
-const QStringList kLogLevels = {QStringLiteral("debug"),    QStringLiteral("info"),
-                                QStringLiteral("notice"),   QStringLiteral("warning"),
-                                QStringLiteral("error"),    QStringLiteral("critical"),
-                                QStringLiteral("alert"),    QStringLiteral("emergency")};
+const QStringList kLogLevels
+        = {QStringLiteral("debug"),   QStringLiteral("info"),     QStringLiteral("notice"),
+           QStringLiteral("warning"), QStringLiteral("error"),    QStringLiteral("critical"),
+           QStringLiteral("alert"),   QStringLiteral("emergency")};
 
 bool admitsLogLevel(const QString &sessionLevel, const QString &messageLevel)
 {
@@ -148,7 +148,8 @@ void Router::handleRequest(mcp::ServerSession &session, const json &request,
             return fail(target.error());
         json upstreamParams = params;
         upstreamParams["name"] = toStd(target.value().name);
-        return forward(session, request, target.value(), std::move(upstreamParams), std::move(reply));
+        return forward(session, request, target.value(), std::move(upstreamParams),
+                       std::move(reply));
     }
     if (method == QLatin1String("resources/read")) {
         const auto target = targetForUri(session, toQString(params.value("uri", json())));
@@ -162,7 +163,8 @@ void Router::handleRequest(mcp::ServerSession &session, const json &request,
             // Contents name their URIs the way this endpoint does.
             if (result.contains("contents") && result["contents"].is_array()) {
                 for (json &content : result["contents"]) {
-                    if (content.is_object() && content.contains("uri") && content["uri"].is_string())
+                    if (content.is_object() && content.contains("uri")
+                        && content["uri"].is_string())
                         content["uri"] = toStd(uriFor(qualify, server, toQString(content["uri"])));
                 }
             }
@@ -178,15 +180,16 @@ void Router::handleRequest(mcp::ServerSession &session, const json &request,
         if (!isPrompt && type != QLatin1String("ref/resource"))
             return fail(invalidParams(QStringLiteral("completion/complete needs a ref of type "
                                                      "ref/prompt or ref/resource.")));
-        const auto target = isPrompt
-                ? targetForName(session, toQString(ref.value("name", json())), QStringLiteral("prompt"))
-                : targetForUri(session, toQString(ref.value("uri", json())));
+        const auto target = isPrompt ? targetForName(session, toQString(ref.value("name", json())),
+                                                     QStringLiteral("prompt"))
+                                     : targetForUri(session, toQString(ref.value("uri", json())));
         if (!target)
             return fail(target.error());
         ref[isPrompt ? "name" : "uri"] = toStd(target.value().name);
         json upstreamParams = params;
         upstreamParams["ref"] = ref;
-        return forward(session, request, target.value(), std::move(upstreamParams), std::move(reply));
+        return forward(session, request, target.value(), std::move(upstreamParams),
+                       std::move(reply));
     }
     Error error = Error::make(Error::Kind::NotFound,
                               QStringLiteral("Method not found: %1").arg(method.left(100)));
@@ -198,13 +201,15 @@ void Router::initialize(mcp::ServerSession &session, const json &request,
                         std::shared_ptr<mcp::ReplyChannel> reply)
 {
     const json params = mcp::jsonrpc::params(request);
-    session.protocolVersion = mcp::ProtocolVersion::negotiate(toQString(params.value("protocolVersion", json())));
+    session.protocolVersion
+            = mcp::ProtocolVersion::negotiate(toQString(params.value("protocolVersion", json())));
     session.clientInfo = params.value("clientInfo", json::object());
     session.clientCapabilities = params.value("capabilities", json::object());
     const json id = request["id"];
     qCInfo(lcGateway).noquote() << "Client"
                                 << toQString(session.clientInfo.value("name", json())).left(80)
-                                << "connected to" << (session.scope.isEmpty() ? "/mcp" : "/mcp/" + session.scope)
+                                << "connected to"
+                                << (session.scope.isEmpty() ? "/mcp" : "/mcp/" + session.scope)
                                 << "with protocol" << session.protocolVersion;
 
     if (session.scope.isEmpty()) {
@@ -213,10 +218,11 @@ void Router::initialize(mcp::ServerSession &session, const json &request,
     }
     Upstream *upstream = m_registry->find(session.scope);
     if (!upstream) {
-        reply->respond(errorResponse(
-                id, invalidParams(QStringLiteral("No server named '%1' is configured; "
-                                                 "`mcp-broker list` shows the servers.")
-                                          .arg(session.scope))));
+        reply->respond(
+                errorResponse(id,
+                              invalidParams(QStringLiteral("No server named '%1' is configured; "
+                                                           "`mcp-broker list` shows the servers.")
+                                                    .arg(session.scope))));
         return;
     }
     if (upstream->state() != Upstream::State::Connecting) {
@@ -289,9 +295,10 @@ void Router::list(mcp::ServerSession &session, CatalogKind kind, const json &req
 {
     const json id = request["id"];
     if (!session.scope.isEmpty() && !m_registry->find(session.scope)) {
-        reply->respond(errorResponse(id, invalidParams(QStringLiteral("Server '%1' is no longer "
-                                                                      "configured.")
-                                                               .arg(session.scope))));
+        reply->respond(errorResponse(id,
+                                     invalidParams(QStringLiteral("Server '%1' is no longer "
+                                                                  "configured.")
+                                                           .arg(session.scope))));
         return;
     }
     CatalogListing::list(upstreamsIn(session), session.scope.isEmpty(), kind,
@@ -308,8 +315,9 @@ void Router::setLogLevel(mcp::ServerSession &session, const json &request,
     const QString level = toQString(mcp::jsonrpc::params(request).value("level", json()));
     if (!kLogLevels.contains(level)) {
         reply->respond(errorResponse(
-                id, invalidParams(QStringLiteral("Unknown log level '%1'; use one of: %2.")
-                                          .arg(level.left(40), kLogLevels.join(", ")))));
+                id,
+                invalidParams(QStringLiteral("Unknown log level '%1'; use one of: %2.")
+                                      .arg(level.left(40), kLogLevels.join(", ")))));
         return;
     }
     session.logLevel = level;
@@ -317,7 +325,8 @@ void Router::setLogLevel(mcp::ServerSession &session, const json &request,
     // filters what each session receives by that session's own level.
     for (Upstream *upstream : upstreamsIn(session)) {
         if (upstream->client() && upstream->capabilities().contains("logging"))
-            upstream->client()->request(QStringLiteral("logging/setLevel"), {{"level", toStd(level)}}, {});
+            upstream->client()->request(QStringLiteral("logging/setLevel"),
+                                        {{"level", toStd(level)}}, {});
     }
     reply->respond(makeResult(id, json::object()));
 }
@@ -326,7 +335,8 @@ void Router::subscribe(mcp::ServerSession &session, const json &request,
                        std::shared_ptr<mcp::ReplyChannel> reply, bool on)
 {
     const json id = request["id"];
-    const auto target = targetForUri(session, toQString(mcp::jsonrpc::params(request).value("uri", json())));
+    const auto target
+            = targetForUri(session, toQString(mcp::jsonrpc::params(request).value("uri", json())));
     if (!target) {
         reply->respond(errorResponse(id, target.error()));
         return;
@@ -371,7 +381,8 @@ void Router::forward(mcp::ServerSession &session, const json &request, const Tar
     call.reply = reply;
     // Progress tokens are the client's; upstream sessions are shared, so each call gets a token
     // of ours that cannot clash with another client's.
-    if (params.contains("_meta") && params["_meta"].is_object() && params["_meta"].contains("progressToken")) {
+    if (params.contains("_meta") && params["_meta"].is_object()
+        && params["_meta"].contains("progressToken")) {
         call.progressToken = params["_meta"]["progressToken"];
         call.upstreamProgressToken = QStringLiteral("mcpb-progress-%1").arg(m_nextId++);
         params["_meta"]["progressToken"] = toStd(call.upstreamProgressToken);
@@ -395,22 +406,24 @@ void Router::forward(mcp::ServerSession &session, const json &request, const Tar
         std::shared_ptr<mcp::ReplyChannel> reply = it->second.reply;
         endCall(key);
         if (result) {
-            reply->respond(makeResult(id, rewrite ? rewrite(std::move(result).value())
-                                                  : std::move(result).value()));
+            reply->respond(makeResult(
+                    id, rewrite ? rewrite(std::move(result).value()) : std::move(result).value()));
             return;
         }
         if (!upstreamGuard) {
-            reply->respond(errorResponse(id, Error::make(Error::Kind::Cancelled,
-                                                         QStringLiteral("The server was removed "
-                                                                        "while the call ran."))));
+            reply->respond(errorResponse(id,
+                                         Error::make(Error::Kind::Cancelled,
+                                                     QStringLiteral("The server was removed "
+                                                                    "while the call ran."))));
             return;
         }
         const Error error = describeUpstreamFailure(*upstreamGuard, method, result.error());
         if (isToolCall && result.error().kind != Error::Kind::Rpc) {
             // A tool that cannot run is a tool error the model can read and tell the user about.
             reply->respond(makeResult(
-                    id, {{"content", json::array({{{"type", "text"}, {"text", toStd(error.message)}}})},
-                         {"isError", true}}));
+                    id,
+                    {{"content", json::array({{{"type", "text"}, {"text", toStd(error.message)}}})},
+                     {"isError", true}}));
             return;
         }
         reply->respond(errorResponse(id, error));
@@ -436,7 +449,8 @@ void Router::relayDuringCall(const QString &key, const json &message)
                 return;
             relayed["params"]["progressToken"] = call.progressToken;
         } else if (method == QLatin1String("notifications/message")) {
-            const mcp::ServerSession *session = m_transport ? m_transport->findSession(call.sessionId) : nullptr;
+            const mcp::ServerSession *session
+                    = m_transport ? m_transport->findSession(call.sessionId) : nullptr;
             const QString level = toQString(mcp::jsonrpc::params(message).value("level", json()));
             if (session && !admitsLogLevel(session->logLevel, level))
                 return;
@@ -448,13 +462,15 @@ void Router::relayDuringCall(const QString &key, const json &message)
         return;
     // A server-to-client request (sampling, elicitation, roots) made while serving this call:
     // the client that made the call answers it, if it said it can.
-    const mcp::ServerSession *session = m_transport ? m_transport->findSession(call.sessionId) : nullptr;
+    const mcp::ServerSession *session
+            = m_transport ? m_transport->findSession(call.sessionId) : nullptr;
     const json clientCapabilities = session ? session->clientCapabilities : json::object();
     const QString capability = capabilityFor(method);
     if (capability.isEmpty() || !clientCapabilities.contains(toStd(capability))) {
-        call.upstream->client()->respond(makeError(
-                message["id"], ErrorCode::kMethodNotFound,
-                QStringLiteral("The client behind MCP Broker does not support %1.").arg(method.left(100))));
+        call.upstream->client()->respond(
+                makeError(message["id"], ErrorCode::kMethodNotFound,
+                          QStringLiteral("The client behind MCP Broker does not support %1.")
+                                  .arg(method.left(100))));
         return;
     }
     const QString downstreamId = QStringLiteral("mcpb-%1").arg(m_nextId++);
@@ -508,13 +524,15 @@ void Router::sessionClosed(const mcp::ServerSession &session)
         Call call = m_calls[key];
         endCall(key);
         if (call.upstream && call.upstream->client())
-            call.upstream->client()->cancel(call.upstreamId, QStringLiteral("The client ended its session."));
+            call.upstream->client()->cancel(call.upstreamId,
+                                            QStringLiteral("The client ended its session."));
     }
     for (auto it = m_subscribers.begin(); it != m_subscribers.end();) {
         it->remove(session.id);
         if (it->isEmpty()) {
             const QStringList parts = it.key().split(QLatin1Char('\n'));
-            if (Upstream *upstream = m_registry->find(parts.value(0)); upstream && upstream->client())
+            if (Upstream *upstream = m_registry->find(parts.value(0));
+                upstream && upstream->client())
                 upstream->client()->request(QStringLiteral("resources/unsubscribe"),
                                             {{"uri", toStd(parts.value(1))}}, {});
             it = m_subscribers.erase(it);
@@ -547,7 +565,8 @@ Result<Router::Target> Router::targetForName(const mcp::ServerSession &session, 
     if (!session.scope.isEmpty()) {
         if (Upstream *upstream = m_registry->find(session.scope))
             return Target{upstream, name};
-        return invalidParams(QStringLiteral("Server '%1' is no longer configured.").arg(session.scope));
+        return invalidParams(
+                QStringLiteral("Server '%1' is no longer configured.").arg(session.scope));
     }
     const auto parts = Namespacing::splitName(name);
     if (!parts)
@@ -561,7 +580,8 @@ Result<Router::Target> Router::targetForName(const mcp::ServerSession &session, 
     return Target{upstream, parts->name};
 }
 
-Result<Router::Target> Router::targetForUri(const mcp::ServerSession &session, const QString &uri) const
+Result<Router::Target> Router::targetForUri(const mcp::ServerSession &session,
+                                            const QString &uri) const
 {
     if (uri.isEmpty())
         return invalidParams(QStringLiteral("The resource URI is missing."));
@@ -613,9 +633,10 @@ void Router::onCatalogChanged(const QString &server, CatalogKind kind)
 {
     if (kind == CatalogKind::ResourceTemplates)
         return; // announced together with Resources
-    const QString method = kind == CatalogKind::Tools ? QStringLiteral("notifications/tools/list_changed")
-            : kind == CatalogKind::Prompts           ? QStringLiteral("notifications/prompts/list_changed")
-                                                     : QStringLiteral("notifications/resources/list_changed");
+    const QString method = kind == CatalogKind::Tools
+            ? QStringLiteral("notifications/tools/list_changed")
+            : kind == CatalogKind::Prompts ? QStringLiteral("notifications/prompts/list_changed")
+                                           : QStringLiteral("notifications/resources/list_changed");
     notifySessions([&](const mcp::ServerSession &session) { return sees(session, server); },
                    [&](const mcp::ServerSession &) { return makeNotification(method, nullptr); });
 }
@@ -626,8 +647,9 @@ void Router::onUpstreamsChanged()
     for (CatalogKind kind : {CatalogKind::Tools, CatalogKind::Prompts, CatalogKind::Resources}) {
         const QString method = QStringLiteral("notifications/%1/list_changed")
                                        .arg(QString::fromLatin1(Upstream::itemsKey(kind)));
-        notifySessions([](const mcp::ServerSession &session) { return session.scope.isEmpty(); },
-                       [&](const mcp::ServerSession &) { return makeNotification(method, nullptr); });
+        notifySessions(
+                [](const mcp::ServerSession &session) { return session.scope.isEmpty(); },
+                [&](const mcp::ServerSession &) { return makeNotification(method, nullptr); });
     }
 }
 
@@ -654,12 +676,13 @@ void Router::onServerMessage(const QString &server, const json &message)
     if (method == QLatin1String("notifications/resources/updated")) {
         const QString uri = toQString(params.value("uri", json()));
         const QSet<QString> subscribers = m_subscribers.value(server + QLatin1Char('\n') + uri);
-        notifySessions([&](const mcp::ServerSession &session) { return subscribers.contains(session.id); },
-                       [&](const mcp::ServerSession &session) {
-                           json forwarded = params;
-                           forwarded["uri"] = toStd(uriFor(session.scope.isEmpty(), server, uri));
-                           return makeNotification(method, forwarded);
-                       });
+        notifySessions(
+                [&](const mcp::ServerSession &session) { return subscribers.contains(session.id); },
+                [&](const mcp::ServerSession &session) {
+                    json forwarded = params;
+                    forwarded["uri"] = toStd(uriFor(session.scope.isEmpty(), server, uri));
+                    return makeNotification(method, forwarded);
+                });
         return;
     }
     if (method == QLatin1String("notifications/progress")) {
@@ -670,15 +693,16 @@ void Router::onServerMessage(const QString &server, const json &message)
     }
     if (method == QLatin1String("notifications/message")) {
         const QString level = toQString(params.value("level", json()));
-        notifySessions([&](const mcp::ServerSession &session) {
-                           return sees(session, server) && admitsLogLevel(session.logLevel, level);
-                       },
-                       [&](const mcp::ServerSession &session) {
-                           json forwarded = params;
-                           if (session.scope.isEmpty() && !forwarded.contains("logger"))
-                               forwarded["logger"] = toStd(server);
-                           return makeNotification(method, forwarded);
-                       });
+        notifySessions(
+                [&](const mcp::ServerSession &session) {
+                    return sees(session, server) && admitsLogLevel(session.logLevel, level);
+                },
+                [&](const mcp::ServerSession &session) {
+                    json forwarded = params;
+                    if (session.scope.isEmpty() && !forwarded.contains("logger"))
+                        forwarded["logger"] = toStd(server);
+                    return makeNotification(method, forwarded);
+                });
     }
 }
 

@@ -40,7 +40,8 @@ public:
 
     void handleRequest(mcp::ServerSession &session, const nlohmann::json &request,
                        std::shared_ptr<mcp::ReplyChannel> reply) override;
-    void handleNotification(mcp::ServerSession &session, const nlohmann::json &notification) override;
+    void handleNotification(mcp::ServerSession &session,
+                            const nlohmann::json &notification) override;
     void handleResponse(mcp::ServerSession &session, const nlohmann::json &response) override;
     void sessionClosed(const mcp::ServerSession &session) override;
 
@@ -104,10 +105,10 @@ private:
 
     UpstreamRegistry *m_registry;
     mcp::StreamableHttpServer *m_transport = nullptr;
-    std::map<QString, Call> m_calls;                        // by callKey
-    std::map<QString, RelayedRequest> m_relayed;            // by the id we gave the client
-    QHash<QString, QString> m_callByProgressToken;          // upstream token -> callKey
-    QHash<QString, QSet<QString>> m_subscribers;            // "server\nuri" -> session ids
+    std::map<QString, Call> m_calls;               // by callKey
+    std::map<QString, RelayedRequest> m_relayed;   // by the id we gave the client
+    QHash<QString, QString> m_callByProgressToken; // upstream token -> callKey
+    QHash<QString, QSet<QString>> m_subscribers;   // "server\nuri" -> session ids
     quint64 m_nextId = 1;
 };
 

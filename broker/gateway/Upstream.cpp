@@ -277,8 +277,8 @@ void Upstream::finishLoad(CatalogKind kind, Result<json> result)
 {
     Cache &cache = m_caches[kind];
     cache.loading = false;
-    const bool countChanged = kind == CatalogKind::Tools && result
-            && result.value().size() != cache.items.size();
+    const bool countChanged
+            = kind == CatalogKind::Tools && result && result.value().size() != cache.items.size();
     if (result) {
         cache.items = result.value();
         cache.loaded = true;

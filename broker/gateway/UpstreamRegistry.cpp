@@ -36,7 +36,8 @@ QList<CredentialSlot> credentialSlots(const store::ServerConfig &config)
     case store::UpstreamAuth::Headers: {
         QList<CredentialSlot> credentials;
         for (const QString &header : config.secretHeaderNames)
-            credentials.append({store::SecretKeys::header(config.name, header), header.toLatin1(), {}});
+            credentials.append(
+                    {store::SecretKeys::header(config.name, header), header.toLatin1(), {}});
         return credentials;
     }
     }
@@ -47,8 +48,7 @@ QList<CredentialSlot> credentialSlots(const store::ServerConfig &config)
 
 UpstreamRegistry::UpstreamRegistry(store::SecretStore *secrets, QObject *parent)
     : QObject(parent), m_secrets(secrets)
-{
-}
+{ }
 
 UpstreamRegistry::~UpstreamRegistry() = default;
 
@@ -72,13 +72,16 @@ void UpstreamRegistry::apply(const QList<store::ServerConfig> &servers)
             connect(upstream.get(), &Upstream::catalogChanged, this,
                     [this, name](CatalogKind kind) { Q_EMIT catalogChanged(name, kind); });
             connect(upstream.get(), &Upstream::serverMessage, this,
-                    [this, name](const nlohmann::json &message) { Q_EMIT serverMessage(name, message); });
+                    [this, name](const nlohmann::json &message) {
+                        Q_EMIT serverMessage(name, message);
+                    });
             next.push_back(std::move(upstream));
             changed = true;
         }
     }
-    changed = changed || std::any_of(m_upstreams.begin(), m_upstreams.end(),
-                                     [](const auto &u) { return bool(u); });
+    changed = changed || std::any_of(m_upstreams.begin(), m_upstreams.end(), [](const auto &u) {
+                  return bool(u);
+              });
     m_upstreams = std::move(next); // the ones left out end their sessions here
     for (const auto &upstream : m_upstreams)
         loadCredentials(upstream.get());
@@ -124,22 +127,25 @@ void UpstreamRegistry::loadCredentials(Upstream *upstream)
         return;
     }
     for (const CredentialSlot &slot : credentials) {
-        m_secrets->read(slot.key, [guard, headers, failed, finishOne, slot](Result<QByteArray> secret) {
-            if (!guard || *failed)
-                return;
-            if (!secret) {
-                *failed = true;
-                const QString what = secret.error().kind == Error::Kind::NotFound
-                        ? QStringLiteral("its credential is missing from the keychain; add the "
-                                         "server again with `mcp-broker add`")
-                        : secret.error().message;
-                guard->fail(Error::make(secret.error().kind,
-                                        QStringLiteral("Server '%1': %2").arg(guard->name(), what)));
-                return;
-            }
-            headers->append({slot.headerName, slot.valuePrefix + secret.value()});
-            finishOne();
-        });
+        m_secrets->read(
+                slot.key, [guard, headers, failed, finishOne, slot](Result<QByteArray> secret) {
+                    if (!guard || *failed)
+                        return;
+                    if (!secret) {
+                        *failed = true;
+                        const QString what = secret.error().kind == Error::Kind::NotFound
+                                ? QStringLiteral(
+                                        "its credential is missing from the keychain; add the "
+                                        "server again with `mcp-broker add`")
+                                : secret.error().message;
+                        guard->fail(Error::make(
+                                secret.error().kind,
+                                QStringLiteral("Server '%1': %2").arg(guard->name(), what)));
+                        return;
+                    }
+                    headers->append({slot.headerName, slot.valuePrefix + secret.value()});
+                    finishOne();
+                });
     }
 }
 

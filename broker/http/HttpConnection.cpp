@@ -45,10 +45,7 @@ bool wantsKeepAlive(const HttpRequest &request)
 
 HttpConnection::HttpConnection(QTcpSocket *socket, HttpHandler handler,
                                const HttpServer::Options &options, QObject *parent)
-    : QObject(parent),
-      m_socket(socket),
-      m_handler(std::move(handler)),
-      m_parser(options.limits),
+    : QObject(parent), m_socket(socket), m_handler(std::move(handler)), m_parser(options.limits),
       m_peer(socket->peerAddress())
 {
     m_socket->setParent(this);

@@ -31,7 +31,8 @@ bool isAllowedHost(QByteArrayView hostHeader, quint16 port)
 bool isAllowedOrigin(QByteArrayView origin)
 {
     const QUrl url(QString::fromLatin1(origin.toByteArray().trimmed()), QUrl::StrictMode);
-    if (!url.isValid() || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https")))
+    if (!url.isValid()
+        || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https")))
         return false;
     if (!url.path().isEmpty() || url.hasQuery() || url.hasFragment() || !url.userInfo().isEmpty())
         return false;

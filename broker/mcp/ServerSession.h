@@ -39,7 +39,8 @@ class ServerMessageHandler
 public:
     virtual ~ServerMessageHandler() = default;
     virtual void handleRequest(ServerSession &session, const nlohmann::json &request,
-                               std::shared_ptr<ReplyChannel> reply) = 0;
+                               std::shared_ptr<ReplyChannel> reply)
+            = 0;
     virtual void handleNotification(ServerSession &session, const nlohmann::json &notification) = 0;
     virtual void handleResponse(ServerSession &session, const nlohmann::json &response) = 0;
     virtual void sessionClosed(const ServerSession &session) = 0;

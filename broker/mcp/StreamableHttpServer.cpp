@@ -127,8 +127,7 @@ public:
                 std::weak_ptr<OutgoingStream> stream, QPointer<StreamableHttpServer> guard)
         : m_server(server), m_sessionId(std::move(sessionId)), m_stream(std::move(stream)),
           m_guard(std::move(guard))
-    {
-    }
+    { }
 
     void send(const json &message) override
     {
@@ -274,8 +273,7 @@ int StreamableHttpServer::sessionCount() const
 }
 
 void StreamableHttpServer::Private::handlePost(const http::HttpRequest &request,
-                                               http::HttpResponder *responder,
-                                               const QString &scope)
+                                               http::HttpResponder *responder, const QString &scope)
 {
     if (!accepts(request, "application/json") || !accepts(request, "text/event-stream")) {
         responder->send(transportError(
@@ -322,8 +320,9 @@ void StreamableHttpServer::Private::handlePost(const http::HttpRequest &request,
             return;
         }
         if (classify(messages[0]) != MessageKind::Request) {
-            responder->send(transportError(400, ErrorCode::kInvalidRequest,
-                                           QStringLiteral("Invalid Request: initialize needs an id.")));
+            responder->send(
+                    transportError(400, ErrorCode::kInvalidRequest,
+                                   QStringLiteral("Invalid Request: initialize needs an id.")));
             return;
         }
         handleInitialize(messages[0], responder, scope);
@@ -405,28 +404,29 @@ void StreamableHttpServer::Private::handleInitialize(const json &request,
     stream->pendingResponses = 1;
     stream->responder = responder;
     QPointer<StreamableHttpServer> guard(q);
-    stream->onJsonResponse = [this, guard, sessionId, responder = QPointer(responder)](
-                                     const json &response) {
-        if (!guard)
-            return;
-        const auto it = sessions.find(sessionId);
-        const bool accepted = response.contains("result") && it != sessions.end();
-        if (it != sessions.end()) {
-            it->second->streams.clear();
-            if (!accepted)
-                sessions.erase(it);
-        }
-        if (!responder)
-            return;
-        http::HttpResponse answer = http::HttpResponse::json(200, serialize(response));
-        if (accepted)
-            answer.withHeader(kSessionHeader, sessionId.toLatin1());
-        responder->send(answer);
-    };
+    stream->onJsonResponse
+            = [this, guard, sessionId, responder = QPointer(responder)](const json &response) {
+                  if (!guard)
+                      return;
+                  const auto it = sessions.find(sessionId);
+                  const bool accepted = response.contains("result") && it != sessions.end();
+                  if (it != sessions.end()) {
+                      it->second->streams.clear();
+                      if (!accepted)
+                          sessions.erase(it);
+                  }
+                  if (!responder)
+                      return;
+                  http::HttpResponse answer = http::HttpResponse::json(200, serialize(response));
+                  if (accepted)
+                      answer.withHeader(kSessionHeader, sessionId.toLatin1());
+                  responder->send(answer);
+              };
     entry->streams[stream->number] = stream;
     ServerSession &session = entry->session;
     sessions[sessionId] = std::move(entry);
-    handler->handleRequest(session, request, std::make_shared<StreamReply>(this, sessionId, stream, guard));
+    handler->handleRequest(session, request,
+                           std::make_shared<StreamReply>(this, sessionId, stream, guard));
 }
 
 SessionEntry *StreamableHttpServer::Private::sessionFor(const http::HttpRequest &request,
@@ -444,8 +444,9 @@ SessionEntry *StreamableHttpServer::Private::sessionFor(const http::HttpRequest 
     const auto it = sessions.find(id);
     if (it == sessions.end() || it->second->session.scope != scope) {
         responder->send(transportError(
-                404, -32001, QStringLiteral("Session not found: it ended or expired; initialize a "
-                                            "new one.")));
+                404, -32001,
+                QStringLiteral("Session not found: it ended or expired; initialize a "
+                               "new one.")));
         return nullptr;
     }
     if (request.hasHeader(kProtocolHeader)) {
@@ -478,8 +479,8 @@ void StreamableHttpServer::Private::handleGet(const http::HttpRequest &request,
             OutgoingStream &stream = *it->second;
             if (stream.responder && stream.responder->isStreaming())
                 stream.responder->endStream(); // the client replaces a connection it lost
-            responder->startStream(200, {{"Content-Type", "text/event-stream"},
-                                         {"Cache-Control", "no-cache"}});
+            responder->startStream(
+                    200, {{"Content-Type", "text/event-stream"}, {"Cache-Control", "no-cache"}});
             stream.responder = responder;
             for (const auto &[eventSequence, bytes] : stream.events) {
                 if (eventSequence > sequence)
@@ -491,7 +492,8 @@ void StreamableHttpServer::Private::handleGet(const http::HttpRequest &request,
         }
         qCDebug(lcMcp) << "Unknown Last-Event-ID; opening a new standalone stream";
     }
-    if (entry.standalone && entry.standalone->responder && entry.standalone->responder->isConnected()) {
+    if (entry.standalone && entry.standalone->responder
+        && entry.standalone->responder->isConnected()) {
         responder->send(transportError(
                 409, -32000,
                 QStringLiteral("Conflict: this session already has an open GET stream.")));
@@ -503,8 +505,8 @@ void StreamableHttpServer::Private::handleGet(const http::HttpRequest &request,
     entry.standalone->standalone = true;
 }
 
-std::shared_ptr<OutgoingStream> StreamableHttpServer::Private::openStream(SessionEntry &entry,
-                                                                          http::HttpResponder *responder)
+std::shared_ptr<OutgoingStream>
+StreamableHttpServer::Private::openStream(SessionEntry &entry, http::HttpResponder *responder)
 {
     auto stream = std::make_shared<OutgoingStream>();
     stream->number = nextStreamNumber++;
@@ -524,8 +526,8 @@ void StreamableHttpServer::Private::attach(SessionEntry &entry, OutgoingStream &
                                            http::HttpResponder *responder)
 {
     http::HeaderList headers = {{"Content-Type", "text/event-stream"},
-                          {"Cache-Control", "no-cache"},
-                          {kSessionHeader, entry.session.id.toLatin1()}};
+                                {"Cache-Control", "no-cache"},
+                                {kSessionHeader, entry.session.id.toLatin1()}};
     responder->startStream(200, headers);
     stream.responder = responder;
     // Idle time counts from when the client's last stream went away, not from its last request.
