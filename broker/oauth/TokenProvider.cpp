@@ -247,7 +247,7 @@ void TokenProvider::proceed()
     if (isUsable() && !isExpiring())
         return answerAll(d->tokens->accessToken);
     if (d->tokens->refreshToken.isEmpty()) {
-        if (isUsable())
+        if (isUsable() && !isExpired())
             return answerAll(d->tokens->accessToken); // expiring, but still valid
         return requireSignIn(QStringLiteral("the access token is no longer valid and there is "
                                             "no refresh token"));
