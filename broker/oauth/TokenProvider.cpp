@@ -50,8 +50,7 @@ void answerLater(Callback done, Value value)
     if (!done || !application)
         return; // no event loop any more: nobody to answer
     QMetaObject::invokeMethod(
-            application,
-            [done = std::move(done), value = std::move(value)] { done(value); },
+            application, [done = std::move(done), value = std::move(value)] { done(value); },
             Qt::QueuedConnection);
 }
 
@@ -78,9 +77,9 @@ struct TokenProvider::Private
     std::optional<TokenSet> tokens;
     qint64 lifetimeMs = 0; // how long the access token was valid when issued; 0: unknown
     State state = State::Unknown;
-    bool loaded = false;     // the store was read (or setTokens/signOut made it moot)
+    bool loaded = false; // the store was read (or setTokens/signOut made it moot)
     bool loading = false;
-    bool refreshing = false; // a refresh, or saving its result, is under way: callers wait
+    bool refreshing = false;   // a refresh, or saving its result, is under way: callers wait
     bool forceRefresh = false; // the upstream rejected the current access token
     quint64 generation = 0;
     quint64 version = 0;
@@ -108,9 +107,9 @@ TokenProvider::TokenProvider(QString serverName, QString issuer, QString resourc
 
 TokenProvider::~TokenProvider()
 {
-    answerAll(Error::make(Error::Kind::Cancelled,
-                          QStringLiteral("The token of server '%1' is no longer needed.")
-                                  .arg(d->serverName)));
+    answerAll(Error::make(
+            Error::Kind::Cancelled,
+            QStringLiteral("The token of server '%1' is no longer needed.").arg(d->serverName)));
     if (d->tokens)
         d->tokens->wipe();
 }
@@ -373,8 +372,8 @@ void TokenProvider::onRefreshed(const Attempt &attempt, Result<TokenSet> refresh
     TokenSet next = std::move(refreshed).value();
     next.issuer = d->issuer;
     next.resource = d->resource;
-    const bool rotated =
-            !next.refreshToken.isEmpty() && !sameToken(next.refreshToken, d->tokens->refreshToken);
+    const bool rotated = !next.refreshToken.isEmpty()
+            && !sameToken(next.refreshToken, d->tokens->refreshToken);
     if (next.refreshToken.isEmpty())
         next.refreshToken = d->tokens->refreshToken; // RFC 6749 §6: the old one stays valid
     if (next.scopes.isEmpty())
@@ -383,8 +382,8 @@ void TokenProvider::onRefreshed(const Attempt &attempt, Result<TokenSet> refresh
     const qint64 lifetime = next.expiresAtMs > now ? next.expiresAtMs - now : 0;
     adopt(std::move(next), lifetime);
     d->forceRefresh = false;
-    qCInfo(lcOAuth) << "Refreshed the access token of server" << d->serverName
-                    << "(access token" << fingerprint(d->tokens->accessToken) << ", refresh token"
+    qCInfo(lcOAuth) << "Refreshed the access token of server" << d->serverName << "(access token"
+                    << fingerprint(d->tokens->accessToken) << ", refresh token"
                     << (rotated ? "rotated to" : "kept:") << fingerprint(d->tokens->refreshToken)
                     << ")";
 

@@ -47,8 +47,7 @@ void answerLater(QObject *context, Callback done, Value value)
 
 TokenStore::TokenStore(store::SecretStore *secrets, QObject *parent)
     : QObject(parent), m_secrets(secrets)
-{
-}
+{ }
 
 QString TokenStore::keyFor(const QString &issuer, const QString &resource)
 {

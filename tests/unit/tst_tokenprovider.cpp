@@ -81,8 +81,8 @@ struct ScriptedRefresh
         std::function<void(Result<TokenSet>)> done;
     };
     std::shared_ptr<std::vector<Call>> calls = std::make_shared<std::vector<Call>>();
-    std::shared_ptr<std::function<Result<TokenSet>(const QByteArray &)>> responder =
-            std::make_shared<std::function<Result<TokenSet>(const QByteArray &)>>();
+    std::shared_ptr<std::function<Result<TokenSet>(const QByteArray &)>> responder
+            = std::make_shared<std::function<Result<TokenSet>(const QByteArray &)>>();
 
     TokenProvider::RefreshFunction function() const
     {
@@ -105,8 +105,8 @@ struct ScriptedRefresh
 // What the accessToken() callbacks answered.
 struct Answers
 {
-    std::shared_ptr<std::vector<Result<QByteArray>>> results =
-            std::make_shared<std::vector<Result<QByteArray>>>();
+    std::shared_ptr<std::vector<Result<QByteArray>>> results
+            = std::make_shared<std::vector<Result<QByteArray>>>();
 
     TokenProvider::TokenCallback callback() const
     {

@@ -56,7 +56,8 @@ QByteArray secret(const char *what)
 }
 
 // One asynchronous answer.
-template<typename T> struct Answer
+template<typename T>
+struct Answer
 {
     std::shared_ptr<std::optional<Result<T>>> result = std::make_shared<std::optional<Result<T>>>();
     std::shared_ptr<int> calls = std::make_shared<int>(0);
