@@ -2,11 +2,9 @@
 
 #include "Logging.h"
 #include "oauth/ClientAuthentication.h"
-#include "oauth/MetadataDocument.h"
-#include "oauth/OAuthErrorResponse.h"
+#include "oauth/EndpointCall.h"
 #include "oauth/Wording.h"
 
-#include <QPointer>
 #include <QTimer>
 
 namespace mcpbroker::oauth {
@@ -25,31 +23,22 @@ nlohmann::json stringArray(const QStringList &values)
 
 struct ClientRegistration::Private
 {
-    QNetworkAccessManager *network = nullptr;
-    QUrl endpoint;
-    int timeoutMs = 0;
-    QString subject;
+    Private(QNetworkAccessManager *network, QUrl registrationEndpoint, int timeoutMs)
+        : call(network, std::move(registrationEndpoint), timeoutMs)
+    { }
+
+    EndpointCall call;
     Request request;
     QString authMethod;
-    QPointer<HttpExchange> exchange;
-    bool started = false;
-    bool done = false;
 };
 
 ClientRegistration::ClientRegistration(QNetworkAccessManager *network, QUrl registrationEndpoint,
                                        int timeoutMs, QObject *parent)
-    : QObject(parent), d(std::make_unique<Private>())
-{
-    d->network = network;
-    d->endpoint = std::move(registrationEndpoint);
-    d->timeoutMs = timeoutMs;
-    d->subject = Wording::authorizationServer(d->endpoint);
-}
+    : QObject(parent),
+      d(std::make_unique<Private>(network, std::move(registrationEndpoint), timeoutMs))
+{ }
 
-ClientRegistration::~ClientRegistration()
-{
-    delete d->exchange.data();
-}
+ClientRegistration::~ClientRegistration() = default;
 
 Result<QString> ClientRegistration::chooseAuthMethod(const QStringList &supported)
 {
@@ -66,20 +55,16 @@ Result<QString> ClientRegistration::chooseAuthMethod(const QStringList &supporte
 
 void ClientRegistration::registerClient(const Request &request)
 {
-    Q_ASSERT(!d->started);
-    if (d->started)
+    if (!d->call.start())
         return;
-    d->started = true;
     d->request = request;
     auto failLater = [this](Error error) {
         QTimer::singleShot(0, this, [this, error] { finish(error); });
     };
-    if (!MetadataDocument::isAllowedEndpoint(d->endpoint)) {
-        failLater(Error::make(Error::Kind::InvalidInput,
-                              Wording::sentence(QStringLiteral("The registration endpoint of %1 is "
-                                                               "not an https URL, so MCP Broker "
-                                                               "did not register there.")
-                                                        .arg(d->subject))));
+    if (!d->call.isAllowedEndpoint()) {
+        failLater(d->call.error(Error::Kind::InvalidInput,
+                                QStringLiteral("The registration endpoint of %1 is not an https "
+                                               "URL, so MCP Broker did not register there.")));
         return;
     }
     const Result<QString> method = chooseAuthMethod(request.authMethodsSupported);
@@ -101,62 +86,51 @@ void ClientRegistration::registerClient(const Request &request)
         metadata["scope"] = request.scopes.join(QLatin1Char(' ')).toStdString();
 
     qCInfo(lcOAuth).noquote() << QStringLiteral("Registering MCP Broker at %1 (%2)")
-                                         .arg(Wording::origin(d->endpoint), d->authMethod);
-    d->exchange = new HttpExchange(d->network, d->subject, d->timeoutMs, this);
-    connect(d->exchange, &HttpExchange::finished, this, &ClientRegistration::onAnswer);
-    d->exchange->postJson(d->endpoint, QByteArray::fromStdString(metadata.dump()));
+                                         .arg(Wording::origin(d->call.endpoint()), d->authMethod);
+    d->call.open(this, &ClientRegistration::onAnswer);
+    d->call.postJson(QByteArray::fromStdString(metadata.dump()));
 }
 
 void ClientRegistration::abort()
 {
-    finish(Error::make(Error::Kind::Cancelled,
-                       QStringLiteral("Registering at %1 was cancelled.").arg(d->subject)));
+    finish(d->call.error(Error::Kind::Cancelled,
+                         QStringLiteral("Registering at %1 was cancelled.")));
 }
 
 void ClientRegistration::onAnswer(const Result<HttpExchange::Answer> &answer)
 {
-    if (!answer) {
-        finish(answer.error());
-        return;
-    }
-    const HttpExchange::Answer &reply = answer.value();
-    if (reply.status >= 200 && reply.status < 300) {
-        finish(accept(reply.body));
-        return;
-    }
-    const std::optional<OAuthErrorResponse> error = OAuthErrorResponse::fromJson(reply.body);
-    const QString detail = error ? error->summary() : QStringLiteral("HTTP %1").arg(reply.status);
-    Error::Kind kind = Error::Kind::Protocol;
-    QString sentence = QStringLiteral("%1 refused to register MCP Broker (%2).");
-    if (reply.status >= 500 || reply.status == 429) {
-        kind = Error::Kind::Unreachable;
-        sentence = QStringLiteral("%1 could not register MCP Broker right now (%2). Try again "
-                                  "later.");
-    } else if (reply.status == 401 || reply.status == 403) {
-        kind = Error::Kind::Unauthorized;
-        sentence = QStringLiteral("%1 does not let clients register themselves (%2). Configure "
-                                  "a pre-registered client id for it instead.");
-    }
-    finish(Error::make(kind, Wording::sentence(sentence.arg(d->subject, detail))));
+    const EndpointCall::Refusal wording{
+            .refused = QStringLiteral("%1 refused to register MCP Broker (%2)."),
+            .unavailable = QStringLiteral("%1 could not register MCP Broker right now (%2). Try "
+                                          "again later."),
+            .unauthorized = QStringLiteral("%1 does not let clients register themselves (%2). "
+                                           "Configure a pre-registered client id for it "
+                                           "instead."),
+            .unauthorizedStatuses = {401, 403},
+            .unauthorizedErrors = {},
+    };
+    finish(EndpointCall::outcome<RegisteredClient>(
+            answer, [this](const QByteArray &body) { return accept(body); },
+            [this, &wording](const HttpExchange::Answer &reply) {
+                return d->call.refusal(reply, wording);
+            }));
 }
 
 Result<RegisteredClient> ClientRegistration::accept(const QByteArray &body) const
 {
     const nlohmann::json object = nlohmann::json::parse(body.cbegin(), body.cend(), nullptr, false);
     auto unusable = [this](const QString &why) {
-        return Error::make(Error::Kind::Protocol,
-                           Wording::sentence(QStringLiteral("%1 registered MCP Broker, but the "
-                                                            "answer cannot be used: %2.")
-                                                     .arg(d->subject, why)));
+        return d->call.unusable(QStringLiteral("%1 registered MCP Broker, but the answer cannot "
+                                               "be used: %2."),
+                                why);
     };
     if (!object.is_object())
         return unusable(QStringLiteral("it is not a JSON object"));
     Result<RegisteredClient> parsed = RegisteredClient::fromObject(object);
     if (!parsed) {
-        return Error::make(Error::Kind::Protocol,
-                           Wording::sentence(QStringLiteral("%1 answered the registration with "
-                                                            "something MCP Broker cannot use. %2")
-                                                     .arg(d->subject, parsed.error().message)));
+        return d->call.unusable(QStringLiteral("%1 answered the registration with something MCP "
+                                               "Broker cannot use. %2"),
+                                parsed.error().message);
     }
     RegisteredClient client = std::move(parsed).value();
 
@@ -188,16 +162,11 @@ Result<RegisteredClient> ClientRegistration::accept(const QByteArray &body) cons
 
 void ClientRegistration::finish(Result<RegisteredClient> client)
 {
-    if (d->done)
+    if (!d->call.finish())
         return;
-    d->done = true;
-    if (HttpExchange *exchange = d->exchange.data()) {
-        exchange->disconnect(this);
-        exchange->deleteLater();
-    }
     if (client)
         qCInfo(lcOAuth).noquote() << QStringLiteral("Registered at %1 (%2)")
-                                             .arg(Wording::origin(d->endpoint),
+                                             .arg(Wording::origin(d->call.endpoint()),
                                                   client.value().tokenEndpointAuthMethod);
     else
         qCWarning(lcOAuth).noquote() << "Client registration failed:" << client.error().message;

@@ -1,30 +1,20 @@
 #include "oauth/TokenRequest.h"
 
 #include "Logging.h"
-#include "oauth/HttpExchange.h"
-#include "oauth/MetadataDocument.h"
+#include "oauth/EndpointCall.h"
 #include "oauth/OAuthErrorResponse.h"
 #include "oauth/Wording.h"
 
 #include <QDateTime>
-#include <QPointer>
 #include <QTimer>
 
 #include <nlohmann/json.hpp>
-#include <openssl/crypto.h>
 
 #include <cmath>
 
 namespace mcpbroker::oauth {
 
 namespace {
-
-void wipe(QByteArray &secret)
-{
-    if (!secret.isEmpty())
-        OPENSSL_cleanse(secret.data(), size_t(secret.size()));
-    secret.clear();
-}
 
 // expires_in is a number of seconds (RFC 6749 §5.1); some servers send it as a
 // string.
@@ -57,45 +47,25 @@ QByteArray stringBytes(const nlohmann::json &object, const char *key)
 
 struct TokenRequest::Private
 {
-    QNetworkAccessManager *network = nullptr;
-    QUrl tokenEndpoint;
-    ClientAuthentication client;
-    int timeoutMs = 0;
-    QString subject;
+    Private(QNetworkAccessManager *network, QUrl tokenEndpoint, ClientAuthentication client,
+            int timeoutMs)
+        : call(network, std::move(tokenEndpoint), timeoutMs, std::move(client))
+    { }
+
+    EndpointCall call; // its secrets: what this request sends, kept out of error sentences
     QString grantType;
     QStringList requestedScopes;
-    QList<QByteArray> secrets; // what this request sends, to keep it out of error sentences
-    QPointer<HttpExchange> exchange;
     qint64 startedAtMs = 0;
     QString oauthError;
-    bool started = false;
-    bool done = false;
-
-    void wipeSecrets()
-    {
-        for (QByteArray &secret : secrets)
-            wipe(secret);
-        secrets.clear();
-        wipe(client.clientSecret);
-    }
 };
 
 TokenRequest::TokenRequest(QNetworkAccessManager *network, QUrl tokenEndpoint,
                            ClientAuthentication client, int timeoutMs, QObject *parent)
-    : QObject(parent), d(std::make_unique<Private>())
-{
-    d->network = network;
-    d->tokenEndpoint = std::move(tokenEndpoint);
-    d->client = std::move(client);
-    d->timeoutMs = timeoutMs;
-    d->subject = Wording::authorizationServer(d->tokenEndpoint);
-}
+    : QObject(parent),
+      d(std::make_unique<Private>(network, std::move(tokenEndpoint), std::move(client), timeoutMs))
+{ }
 
-TokenRequest::~TokenRequest()
-{
-    delete d->exchange.data();
-    d->wipeSecrets();
-}
+TokenRequest::~TokenRequest() = default;
 
 QString TokenRequest::oauthError() const
 {
@@ -106,7 +76,7 @@ void TokenRequest::exchangeCode(const QString &code, const QString &redirectUri,
                                 const QByteArray &codeVerifier, const QUrl &resource)
 {
     d->grantType = QStringLiteral("authorization_code");
-    d->secrets = {code.toUtf8(), codeVerifier};
+    d->call.secrets() = {code.toUtf8(), codeVerifier};
     HttpExchange::FormFields fields{
             {QStringLiteral("grant_type"), d->grantType},
             {QStringLiteral("code"), code},
@@ -120,7 +90,7 @@ void TokenRequest::refresh(const QByteArray &refreshToken, const QUrl &resource,
                            const QStringList &scopes)
 {
     d->grantType = QStringLiteral("refresh_token");
-    d->secrets = {refreshToken};
+    d->call.secrets() = {refreshToken};
     d->requestedScopes = scopes;
     HttpExchange::FormFields fields{
             {QStringLiteral("grant_type"), d->grantType},
@@ -143,66 +113,46 @@ void TokenRequest::requestClientCredentials(const QStringList &scopes, const QUr
 
 void TokenRequest::abort()
 {
-    finish(Error::make(Error::Kind::Cancelled,
-                       QStringLiteral("The token request to %1 was cancelled.").arg(d->subject)));
+    finish(d->call.error(Error::Kind::Cancelled,
+                         QStringLiteral("The token request to %1 was cancelled.")));
 }
 
 void TokenRequest::send(HttpExchange::FormFields fields, const QUrl &resource)
 {
-    Q_ASSERT(!d->started);
-    if (d->started)
+    if (!d->call.start())
         return;
-    d->started = true;
     d->startedAtMs = QDateTime::currentMSecsSinceEpoch();
-    if (!d->client.clientSecret.isEmpty())
-        d->secrets.append(d->client.clientSecret);
     // RFC 8707 §2: the resource the token is for, on every token request.
     if (!resource.isEmpty())
         fields.append({QStringLiteral("resource"), resource.toString(QUrl::FullyEncoded)});
     HttpExchange::HeaderList headers;
-    d->client.apply(fields, headers);
+    d->call.authenticate(fields, headers);
 
     qCInfo(lcOAuth).noquote() << QStringLiteral("Token request (%1) to %2")
-                                         .arg(d->grantType, Wording::origin(d->tokenEndpoint));
-    d->exchange = new HttpExchange(d->network, d->subject, d->timeoutMs, this);
-    connect(d->exchange, &HttpExchange::finished, this, &TokenRequest::onAnswer);
-    if (!MetadataDocument::isAllowedEndpoint(d->tokenEndpoint)) {
+                                         .arg(d->grantType, Wording::origin(d->call.endpoint()));
+    d->call.open(this, &TokenRequest::onAnswer);
+    if (!d->call.isAllowedEndpoint()) {
         QTimer::singleShot(0, this, [this] {
-            finish(Error::make(Error::Kind::InvalidInput,
-                               QStringLiteral("The token endpoint of %1 is not an https URL "
-                                              "(plain http is allowed only to this computer).")
-                                       .arg(d->subject)));
+            finish(d->call.error(Error::Kind::InvalidInput,
+                                 QStringLiteral("The token endpoint of %1 is not an https URL "
+                                                "(plain http is allowed only to this computer).")));
         });
         return;
     }
-    d->exchange->postForm(d->tokenEndpoint, fields, headers);
-    for (auto &[name, value] : fields) {
-        if (name != QLatin1String("grant_type") && name != QLatin1String("resource"))
-            value.fill(QLatin1Char('\0'));
-    }
-    for (auto &[name, value] : headers)
-        value.fill('\0');
+    d->call.postForm(fields, headers);
 }
 
 void TokenRequest::onAnswer(const Result<HttpExchange::Answer> &answer)
 {
-    if (!answer) {
-        finish(answer.error());
-        return;
-    }
-    const HttpExchange::Answer &reply = answer.value();
-    if (reply.status >= 200 && reply.status < 300)
-        finish(parseSuccess(reply.body));
-    else
-        finish(refusal(reply));
+    finish(EndpointCall::outcome<TokenResponse>(
+            answer, [this](const QByteArray &body) { return parseSuccess(body); },
+            [this](const HttpExchange::Answer &reply) { return refusal(reply); }));
 }
 
 Result<TokenResponse> TokenRequest::parseSuccess(const QByteArray &body) const
 {
     auto malformed = [this](const QString &why) {
-        return Error::make(
-                Error::Kind::Protocol,
-                QStringLiteral("The token answer of %1 cannot be used: %2.").arg(d->subject, why));
+        return d->call.unusable(QStringLiteral("The token answer of %1 cannot be used: %2."), why);
     };
     const nlohmann::json object = nlohmann::json::parse(body.cbegin(), body.cend(), nullptr, false);
     if (!object.is_object())
@@ -240,25 +190,25 @@ Result<TokenResponse> TokenRequest::parseSuccess(const QByteArray &body) const
 
 Error TokenRequest::refusal(const HttpExchange::Answer &answer)
 {
-    const std::optional<OAuthErrorResponse> error =
-            OAuthErrorResponse::fromJson(answer.body, d->secrets);
-    if (answer.status >= 500 || answer.status == 429) {
+    const QString &subject = d->call.subject();
+    const std::optional<OAuthErrorResponse> error = d->call.errorResponse(answer);
+    if (EndpointCall::isUnavailable(answer.status)) {
         return Error::make(
                 Error::Kind::Unreachable,
                 Wording::sentence(
                         QStringLiteral("%1 could not answer the token request right now "
                                        "(HTTP %2%3). Try again later.")
-                                .arg(d->subject)
+                                .arg(subject)
                                 .arg(answer.status)
                                 .arg(error ? QStringLiteral(", ") + error->summary() : QString())));
     }
     if (!error) {
-        const Error::Kind kind =
-                answer.status == 401 ? Error::Kind::Unauthorized : Error::Kind::Protocol;
+        const Error::Kind kind
+                = answer.status == 401 ? Error::Kind::Unauthorized : Error::Kind::Protocol;
         return Error::make(kind,
                            Wording::sentence(QStringLiteral("%1 refused the token request with "
                                                             "HTTP %2 and no OAuth error.")
-                                                     .arg(d->subject)
+                                                     .arg(subject)
                                                      .arg(answer.status)));
     }
     d->oauthError = error->error;
@@ -278,26 +228,20 @@ Error TokenRequest::refusal(const HttpExchange::Answer &answer)
         kind = Error::Kind::Protocol;
         sentence = QStringLiteral("%1 refused the token request (%2).");
     }
-    return Error::make(kind, Wording::sentence(sentence.arg(d->subject, error->summary())));
+    return Error::make(kind, Wording::sentence(sentence.arg(subject, error->summary())));
 }
 
 void TokenRequest::finish(Result<TokenResponse> response)
 {
-    if (d->done)
+    if (!d->call.finish())
         return;
-    d->done = true;
-    if (HttpExchange *exchange = d->exchange.data()) {
-        exchange->disconnect(this);
-        exchange->deleteLater();
-    }
-    d->wipeSecrets();
     if (response) {
         const qint64 lifetime = response.value().expiresAtMs
                 ? (response.value().expiresAtMs - d->startedAtMs) / 1000
                 : -1;
         qCInfo(lcOAuth).noquote()
                 << QStringLiteral("Token request (%1) to %2 succeeded%3")
-                           .arg(d->grantType, Wording::origin(d->tokenEndpoint),
+                           .arg(d->grantType, Wording::origin(d->call.endpoint()),
                                 lifetime >= 0 ? QStringLiteral(", valid for %1 s").arg(lifetime)
                                               : QString());
     } else {
