@@ -97,6 +97,27 @@ Error invalidParams(const QString &message)
     return error;
 }
 
+// Passes a reply on, and tells `onError` when the answer is an error.
+class ErrorObservingReply : public mcp::ReplyChannel
+{
+public:
+    ErrorObservingReply(std::shared_ptr<mcp::ReplyChannel> inner, std::function<void()> onError)
+        : m_inner(std::move(inner)), m_onError(std::move(onError))
+    { }
+    void send(const json &message) override { m_inner->send(message); }
+    void respond(const json &response) override
+    {
+        if (response.contains("error") && m_onError)
+            m_onError();
+        m_inner->respond(response);
+    }
+    void abandon() override { m_inner->abandon(); }
+
+private:
+    std::shared_ptr<mcp::ReplyChannel> m_inner;
+    std::function<void()> m_onError;
+};
+
 } // namespace
 
 Router::Router(UpstreamRegistry *registry, QObject *parent) : QObject(parent), m_registry(registry)
@@ -358,6 +379,20 @@ void Router::subscribe(mcp::ServerSession &session, const json &request,
     }
     json params = mcp::jsonrpc::params(request);
     params["uri"] = toStd(target.value().name);
+    if (on) {
+        // The upstream refused: the session is not subscribed after all.
+        QPointer<Router> guard(this);
+        reply = std::make_shared<ErrorObservingReply>(
+                std::move(reply), [this, guard, key, sessionId = session.id] {
+                    if (!guard)
+                        return;
+                    if (const auto it = m_subscribers.find(key); it != m_subscribers.end()) {
+                        it->remove(sessionId);
+                        if (it->isEmpty())
+                            m_subscribers.erase(it);
+                    }
+                });
+    }
     forward(session, request, target.value(), std::move(params), std::move(reply));
 }
 
