@@ -2,6 +2,8 @@
 #include "http/HttpServer.h"
 #include "oauth/ClientRegistration.h"
 
+#include "LogWatch.h"
+
 #include <QLoggingCategory>
 #include <QNetworkAccessManager>
 #include <QNetworkProxy>
@@ -229,12 +231,10 @@ private Q_SLOTS:
 
     void clientSecretNeverReachesTheLog()
     {
-        static QStringList logged;
-        logged.clear();
+        LogWatch log(LogWatch::Forward::Nowhere);
+        log.watch("SECRET");
         QLoggingCategory::setFilterRules(u"mcpbroker.*=true"_qs);
-        const QtMessageHandler previous =
-                qInstallMessageHandler([](QtMsgType, const QMessageLogContext &,
-                                          const QString &message) { logged.append(message); });
+        log.install();
         {
             FakeRegistrationEndpoint endpoint;
             endpoint.body = R"({"client_id":"dyn-3","client_secret":"SECRET-CS"})";
@@ -243,11 +243,10 @@ private Q_SLOTS:
             QTRY_COMPARE(registration.results.size(), size_t(1));
             QVERIFY(registration.results.front().ok());
         }
-        qInstallMessageHandler(previous);
+        log.uninstall();
         QLoggingCategory::setFilterRules(QString());
-        QVERIFY(!logged.isEmpty());
-        for (const QString &line : std::as_const(logged))
-            QVERIFY2(!line.contains(u"SECRET"_qs), qPrintable(line));
+        QVERIFY(!log.lines().isEmpty());
+        VERIFY_NO_LOG_LEAKS(log);
     }
 };
 

@@ -1,5 +1,7 @@
 #include "oauth/LoopbackRedirectListener.h"
 
+#include "LogWatch.h"
+
 #include <QLoggingCategory>
 #include <QNetworkAccessManager>
 #include <QNetworkProxy>
@@ -281,13 +283,11 @@ private Q_SLOTS:
 
     void secretsNeverReachTheLog()
     {
-        static QStringList logged;
-        logged.clear();
+        LogWatch log(LogWatch::Forward::Nowhere);
+        log.watch("SECRET");
+        log.watch(kState);
         QLoggingCategory::setFilterRules(u"mcpbroker.*=true"_qs);
-        const QtMessageHandler previous = qInstallMessageHandler(
-                [](QtMsgType, const QMessageLogContext &, const QString &message) {
-                    logged.append(message);
-                });
+        log.install();
         {
             Flow good;
             QVERIFY(good.listener->listen().ok());
@@ -299,13 +299,10 @@ private Q_SLOTS:
             get(bad.callback({{u"code"_qs, u"SECRET-CODE-2"_qs}, {u"state"_qs, u"SECRET-STATE"_qs}}));
             QTRY_COMPARE(bad.results.size(), size_t(1));
         }
-        qInstallMessageHandler(previous);
+        log.uninstall();
         QLoggingCategory::setFilterRules(QString());
-        QVERIFY(!logged.isEmpty());
-        for (const QString &line : std::as_const(logged)) {
-            QVERIFY2(!line.contains(u"SECRET"_qs) && !line.contains(QString::fromLatin1(kState)),
-                     qPrintable(line));
-        }
+        QVERIFY(!log.lines().isEmpty());
+        VERIFY_NO_LOG_LEAKS(log);
     }
 
     void cancelEndsTheFlowOnce()

@@ -8,12 +8,13 @@
 
 #include "store/SecretStore.h"
 
+#include "LogWatch.h"
+
 #include <QCoreApplication>
 #include <QDirIterator>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QLoggingCategory>
-#include <QMutex>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QScopeGuard>
@@ -101,19 +102,7 @@ QString kindName(Error::Kind kind)
 }
 
 // Every log line of the process, to check that no secret value is ever logged.
-QMutex g_logMutex;
-QStringList g_log;
-QtMessageHandler g_previousHandler = nullptr;
-
-void captureMessage(QtMsgType type, const QMessageLogContext &context, const QString &message)
-{
-    {
-        QMutexLocker lock(&g_logMutex);
-        g_log.append(message);
-    }
-    if (g_previousHandler)
-        g_previousHandler(type, context, message);
-}
+LogWatch g_logWatch;
 
 // Files (recursively) under `dir` whose contents contain `needle`.
 QStringList filesContaining(const QString &dir, const QByteArray &needle)
@@ -238,10 +227,10 @@ private slots:
                 && qEnvironmentVariable("MCPB_KEYRING") != QLatin1String("none")
                 && secretServicePid() > 0;
         QLoggingCategory::setFilterRules(QStringLiteral("mcpbroker.store.debug=true"));
-        g_previousHandler = qInstallMessageHandler(captureMessage);
+        g_logWatch.install();
     }
 
-    void cleanupTestCase() { qInstallMessageHandler(g_previousHandler); }
+    void cleanupTestCase() { g_logWatch.uninstall(); }
 
     void writeReadRemoveRoundTrip()
     {
@@ -479,10 +468,7 @@ private slots:
         const QByteArray secret = "tok_" + QUuid::createUuid().toByteArray(QUuid::Id128);
         SecretStore store(m_service);
         const QString key = uniqueKey("logged");
-        {
-            QMutexLocker lock(&g_logMutex);
-            g_log.clear();
-        }
+        g_logWatch.clearLines();
         Call<void> write;
         store.write(key, secret, write.callback());
         QVERIFY(waitFor(write));
@@ -492,12 +478,11 @@ private slots:
         QVERIFY(waitFor(read));
         QVERIFY(read.answer->ok());
 
-        QMutexLocker lock(&g_logMutex);
-        QVERIFY2(!g_log.isEmpty(), "debug logging of mcpbroker.store should be on");
-        QVERIFY(g_log.join(QLatin1Char('\n')).contains(key)); // keys may be logged
-        for (const QString &line : std::as_const(g_log))
+        const QStringList log = g_logWatch.lines();
+        QVERIFY2(!log.isEmpty(), "debug logging of mcpbroker.store should be on");
+        QVERIFY(log.join(QLatin1Char('\n')).contains(key)); // keys may be logged
+        for (const QString &line : log)
             QVERIFY2(!line.contains(QString::fromLatin1(secret)), qPrintable(line));
-        lock.unlock();
 
         // No plaintext fallback anywhere in the throwaway XDG dirs (QSettings would write there).
         for (const char *variable : {"XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"}) {

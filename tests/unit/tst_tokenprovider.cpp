@@ -6,10 +6,11 @@
 #include "oauth/TokenStore.h"
 #include "store/SecretStore.h"
 
+#include "LogWatch.h"
+
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QLoggingCategory>
-#include <QMutex>
 #include <QSignalSpy>
 #include <QTest>
 #include <QTimer>
@@ -35,30 +36,11 @@ qint64 now()
 }
 
 // Every token a test makes is looked for in every log line.
-QMutex g_logMutex;
-QList<QByteArray> g_tokens;
-QStringList g_leaks;
-QtMessageHandler g_previousHandler = nullptr;
-
-void watchLog(QtMsgType type, const QMessageLogContext &context, const QString &message)
-{
-    {
-        QMutexLocker lock(&g_logMutex);
-        for (const QByteArray &token : std::as_const(g_tokens)) {
-            if (message.contains(QString::fromLatin1(token)))
-                g_leaks.append(message);
-        }
-    }
-    if (g_previousHandler)
-        g_previousHandler(type, context, message);
-}
+LogWatch g_logWatch;
 
 QByteArray token(const char *what)
 {
-    QByteArray value = what + QByteArray("_") + QUuid::createUuid().toByteArray(QUuid::Id128);
-    QMutexLocker lock(&g_logMutex);
-    g_tokens.append(value);
-    return value;
+    return g_logWatch.newSecret(what);
 }
 
 TokenSet tokenSet(const QByteArray &access, const QByteArray &refresh, qint64 expiresAtMs)
@@ -218,7 +200,7 @@ private slots:
         m_secrets = std::make_unique<store::SecretStore>(service, 10'000);
         m_store = std::make_unique<TokenStore>(m_secrets.get());
         QLoggingCategory::setFilterRules(QStringLiteral("mcpbroker.oauth.debug=true"));
-        g_previousHandler = qInstallMessageHandler(watchLog);
+        g_logWatch.install();
     }
 
     void init() { REQUIRE_TEST_KEYRING(); }
@@ -226,12 +208,10 @@ private slots:
     void cleanup()
     {
         m_provider.reset();
-        QMutexLocker lock(&g_logMutex);
-        const QStringList leaks = std::exchange(g_leaks, {});
-        QVERIFY2(leaks.isEmpty(), qPrintable(u"a token reached the log: "_qs + leaks.join(u'\n')));
+        VERIFY_NO_LOG_LEAKS(g_logWatch);
     }
 
-    void cleanupTestCase() { qInstallMessageHandler(g_previousHandler); }
+    void cleanupTestCase() { g_logWatch.uninstall(); }
 
     void validTokenComesFromMemoryWithoutRefresh()
     {

@@ -2,6 +2,8 @@
 #include "http/HttpServer.h"
 #include "oauth/TokenRequest.h"
 
+#include "LogWatch.h"
+
 #include <QDateTime>
 #include <QElapsedTimer>
 #include <QLoggingCategory>
@@ -321,12 +323,11 @@ private Q_SLOTS:
 
     void secretsNeverReachTheLog()
     {
-        static QStringList logged;
-        logged.clear();
+        LogWatch log(LogWatch::Forward::Nowhere);
+        log.watch("SECRET");
+        log.watch(QByteArray("client-1:SECRET-CS").toBase64());
         QLoggingCategory::setFilterRules(u"mcpbroker.*=true\nqt.network.*=true"_qs);
-        const QtMessageHandler previous =
-                qInstallMessageHandler([](QtMsgType, const QMessageLogContext &,
-                                          const QString &message) { logged.append(message); });
+        log.install();
         {
             FakeTokenEndpoint endpoint;
             endpoint.respondJson(200,
@@ -349,15 +350,10 @@ private Q_SLOTS:
             QTRY_COMPARE(bad.results.size(), size_t(1));
             QVERIFY(!bad.results.front().ok());
         }
-        qInstallMessageHandler(previous);
+        log.uninstall();
         QLoggingCategory::setFilterRules(QString());
-        QVERIFY(!logged.isEmpty());
-        for (const QString &line : std::as_const(logged)) {
-            QVERIFY2(!line.contains(u"SECRET"_qs), qPrintable(line));
-            QVERIFY2(!line.contains(
-                             QString::fromLatin1(QByteArray("client-1:SECRET-CS").toBase64())),
-                     qPrintable(line));
-        }
+        QVERIFY(!log.lines().isEmpty());
+        VERIFY_NO_LOG_LEAKS(log);
     }
 };
 

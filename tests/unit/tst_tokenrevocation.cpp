@@ -2,6 +2,8 @@
 #include "http/HttpServer.h"
 #include "oauth/TokenRevocation.h"
 
+#include "LogWatch.h"
+
 #include <QElapsedTimer>
 #include <QLoggingCategory>
 #include <QNetworkAccessManager>
@@ -166,12 +168,10 @@ private Q_SLOTS:
 
     void tokenNeverReachesTheLog()
     {
-        static QStringList logged;
-        logged.clear();
+        LogWatch log(LogWatch::Forward::Nowhere);
+        log.watch("SECRET");
         QLoggingCategory::setFilterRules(u"mcpbroker.*=true"_qs);
-        const QtMessageHandler previous =
-                qInstallMessageHandler([](QtMsgType, const QMessageLogContext &,
-                                          const QString &message) { logged.append(message); });
+        log.install();
         {
             FakeRevocationEndpoint endpoint;
             endpoint.status = 400;
@@ -183,11 +183,10 @@ private Q_SLOTS:
             QTRY_COMPARE(revocation.results.size(), size_t(1));
             QVERIFY(!revocation.results.front().error().message.contains(u"SECRET"_qs));
         }
-        qInstallMessageHandler(previous);
+        log.uninstall();
         QLoggingCategory::setFilterRules(QString());
-        QVERIFY(!logged.isEmpty());
-        for (const QString &line : std::as_const(logged))
-            QVERIFY2(!line.contains(u"SECRET"_qs), qPrintable(line));
+        QVERIFY(!log.lines().isEmpty());
+        VERIFY_NO_LOG_LEAKS(log);
     }
 };
 

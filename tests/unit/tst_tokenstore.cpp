@@ -6,9 +6,10 @@
 #include "oauth/TokenStore.h"
 #include "store/SecretStore.h"
 
+#include "LogWatch.h"
+
 #include <QCoreApplication>
 #include <QLoggingCategory>
-#include <QMutex>
 #include <QProcess>
 #include <QSignalSpy>
 #include <QTest>
@@ -27,32 +28,11 @@ const QString kIssuer = u"https://auth.example.com/tenant-7"_qs;
 const QString kResource = u"https://mcp.example.com/mcp"_qs;
 
 // Every log line of the process is checked against the secrets a test registers.
-QMutex g_logMutex;
-QList<QByteArray> g_secrets;
-QStringList g_leaks;
-int g_lines = 0;
-QtMessageHandler g_previousHandler = nullptr;
-
-void watchLog(QtMsgType type, const QMessageLogContext &context, const QString &message)
-{
-    {
-        QMutexLocker lock(&g_logMutex);
-        ++g_lines;
-        for (const QByteArray &secret : std::as_const(g_secrets)) {
-            if (message.contains(QString::fromLatin1(secret)))
-                g_leaks.append(message);
-        }
-    }
-    if (g_previousHandler)
-        g_previousHandler(type, context, message);
-}
+LogWatch g_logWatch;
 
 QByteArray secret(const char *what)
 {
-    QByteArray value = what + QByteArray("_") + QUuid::createUuid().toByteArray(QUuid::Id128);
-    QMutexLocker lock(&g_logMutex);
-    g_secrets.append(value);
-    return value;
+    return g_logWatch.newSecret(what);
 }
 
 // One asynchronous answer.
@@ -195,17 +175,12 @@ private slots:
         // Everything the store and the keychain layer could log, logged.
         QLoggingCategory::setFilterRules(
                 QStringLiteral("mcpbroker.oauth.debug=true\nmcpbroker.store.debug=true"));
-        g_previousHandler = qInstallMessageHandler(watchLog);
+        g_logWatch.install();
     }
 
-    void cleanup()
-    {
-        QMutexLocker lock(&g_logMutex);
-        const QStringList leaks = std::exchange(g_leaks, {});
-        QVERIFY2(leaks.isEmpty(), qPrintable(u"a secret reached the log: "_qs + leaks.join(u'\n')));
-    }
+    void cleanup() { VERIFY_NO_LOG_LEAKS(g_logWatch); }
 
-    void cleanupTestCase() { qInstallMessageHandler(g_previousHandler); }
+    void cleanupTestCase() { g_logWatch.uninstall(); }
 
     // TokenSet's entry format, no keychain needed.
 
@@ -417,16 +392,14 @@ private slots:
     {
         // The handler saw the debug lines of every test above; cleanup() checked each test.
         REQUIRE_TEST_KEYRING();
-        QMutexLocker lock(&g_logMutex);
-        QVERIFY2(g_lines > 0, "debug logging of mcpbroker.oauth and mcpbroker.store should be on");
-        QVERIFY(!g_secrets.isEmpty());
-        lock.unlock();
+        QVERIFY2(!g_logWatch.lines().isEmpty(),
+                 "debug logging of mcpbroker.oauth and mcpbroker.store should be on");
+        QVERIFY(g_logWatch.watchesAnySecret());
 
         // …and the check itself catches a secret.
         const QByteArray canary = secret("canary");
         qInfo("logging %s on purpose", canary.constData());
-        lock.relock();
-        QCOMPARE(std::exchange(g_leaks, {}).size(), 1);
+        QCOMPARE(g_logWatch.takeLeaks().size(), 1);
     }
 
     // Last: it locks the test keyring, and nothing unlocks it without a prompt.
