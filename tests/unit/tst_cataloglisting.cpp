@@ -7,6 +7,8 @@
 #include "gateway/CatalogListing.h"
 #include "gateway/Upstream.h"
 
+#include "JsonCompare.h"
+
 #include <QElapsedTimer>
 #include <QLoggingCategory>
 #include <QNetworkAccessManager>
@@ -38,18 +40,6 @@ using mcpbroker::gateway::Upstream;
 using json = nlohmann::json;
 
 Q_DECLARE_METATYPE(CatalogKind)
-
-// QCOMPARE cannot take nlohmann::json (its conversion operators make QTest's overloads
-// ambiguous); this compares and prints both values on failure.
-#define COMPARE_JSON(actual, expected)                                                            \
-    do {                                                                                           \
-        const json actual_ = (actual);                                                             \
-        const json expected_ = (expected);                                                         \
-        QVERIFY2(actual_ == expected_,                                                             \
-                 qPrintable(QStringLiteral("got %1, expected %2")                                  \
-                                    .arg(QString::fromStdString(actual_.dump()),                   \
-                                         QString::fromStdString(expected_.dump()))));              \
-    } while (false)
 
 namespace {
 

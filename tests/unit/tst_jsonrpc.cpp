@@ -3,23 +3,13 @@
 
 #include "mcp/JsonRpc.h"
 
+#include "JsonCompare.h"
+
 #include <QTest>
 
 using namespace mcpbroker::mcp::jsonrpc;
 
 Q_DECLARE_METATYPE(MessageKind)
-
-// QCOMPARE cannot take nlohmann::json (its conversion operators make QTest's overloads
-// ambiguous); this compares and prints both values on failure.
-#define COMPARE_JSON(actual, expected)                                                            \
-    do {                                                                                           \
-        const json actual_ = (actual);                                                             \
-        const json expected_ = (expected);                                                         \
-        QVERIFY2(actual_ == expected_,                                                             \
-                 qPrintable(QStringLiteral("got %1, expected %2")                                  \
-                                    .arg(QString::fromStdString(actual_.dump()),                   \
-                                         QString::fromStdString(expected_.dump()))));              \
-    } while (false)
 
 namespace {
 

@@ -10,6 +10,8 @@
 #include "mcp/ServerSession.h"
 #include "mcp/StreamableHttpServer.h"
 
+#include "JsonCompare.h"
+
 #include <QDateTime>
 #include <QLoggingCategory>
 #include <QRegularExpression>
@@ -22,18 +24,6 @@ using namespace mcpbroker;
 using namespace mcpbroker::mcp;
 using json = nlohmann::json;
 namespace jsonrpc = mcpbroker::mcp::jsonrpc;
-
-// QCOMPARE cannot take nlohmann::json (its conversion operators make QTest's overloads
-// ambiguous); this compares and prints both values on failure.
-#define COMPARE_JSON(actual, expected)                                                            \
-    do {                                                                                           \
-        const json actual_ = (actual);                                                             \
-        const json expected_ = (expected);                                                         \
-        QVERIFY2(actual_ == expected_,                                                             \
-                 qPrintable(QStringLiteral("got %1, expected %2")                                  \
-                                    .arg(QString::fromStdString(actual_.dump()),                   \
-                                         QString::fromStdString(expected_.dump()))));              \
-    } while (false)
 
 namespace {
 
