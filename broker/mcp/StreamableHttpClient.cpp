@@ -310,6 +310,35 @@ struct StreamableHttpClient::Private
         return p;
     }
 
+    // Removes the pending requests that `which` selects; answering them is the caller's job.
+    std::vector<std::unique_ptr<Pending>>
+    takeCalls(const std::function<bool(const Pending &)> &which)
+    {
+        std::vector<RequestId> ids;
+        for (const auto &[id, p] : pending) {
+            if (which(*p))
+                ids.push_back(id);
+        }
+        std::vector<std::unique_ptr<Pending>> taken;
+        for (const RequestId id : ids)
+            taken.push_back(take(id));
+        return taken;
+    }
+
+    // Gives each taken call (not the handshake) `error`; stops if a callback deleted the client.
+    static void failCalls(std::vector<std::unique_ptr<Pending>> &calls, const Error &error,
+                          const QPointer<StreamableHttpClient> &guard)
+    {
+        for (auto &p : calls) {
+            if (!guard)
+                return;
+            if (p->purpose != Purpose::Call)
+                continue;
+            if (auto onResult = std::move(p->callbacks.onResult))
+                onResult(error);
+        }
+    }
+
     void releaseReply(QPointer<QNetworkReply> &reply)
     {
         if (QNetworkReply *r = reply.data()) {
@@ -398,7 +427,7 @@ Error StreamableHttpClient::Private::httpError(const QNetworkReply *reply, int s
                 QStringLiteral("The MCP server at %1 refused %2 (HTTP %3): sign in to it again.")
                         .arg(displayUrl(), method, statusText));
         const QByteArray challenge = reply->rawHeader("WWW-Authenticate");
-        error.data = json {{"wwwAuthenticate", challenge.toStdString()}};
+        error.data = json{{"wwwAuthenticate", challenge.toStdString()}};
         return error;
     }
     QString text = QStringLiteral("answered %1 with HTTP %2").arg(method, statusText);
@@ -525,22 +554,9 @@ void StreamableHttpClient::Private::connectFailed(const Error &error)
         queuedOutgoing.clear();
     }
 
-    std::vector<std::unique_ptr<Pending>> failed;
-    std::vector<RequestId> ids;
-    for (const auto &[id, p] : pending) {
-        if (p->purpose == Purpose::Call && !p->sent)
-            ids.push_back(id);
-    }
-    for (const RequestId id : ids)
-        failed.push_back(take(id));
-
+    auto failed = takeCalls([](const Pending &p) { return p.purpose == Purpose::Call && !p.sent; });
     setState(State::Failed);
-    for (auto &p : failed) {
-        if (!guard)
-            return;
-        if (auto onResult = std::move(p->callbacks.onResult))
-            onResult(error);
-    }
+    failCalls(failed, error, guard);
 }
 
 void StreamableHttpClient::Private::connectionLost(const Error &error)
@@ -554,22 +570,9 @@ void StreamableHttpClient::Private::connectionLost(const Error &error)
     lastError = error;
     queuedOutgoing.clear();
 
-    std::vector<std::unique_ptr<Pending>> failed;
-    std::vector<RequestId> ids;
-    for (const auto &[id, p] : pending) {
-        if (p->purpose == Purpose::Call && p->sent)
-            ids.push_back(id);
-    }
-    for (const RequestId id : ids)
-        failed.push_back(take(id));
-
+    auto failed = takeCalls([](const Pending &p) { return p.purpose == Purpose::Call && p.sent; });
     setState(State::Disconnected);
-    for (auto &p : failed) {
-        if (!guard)
-            return;
-        if (auto onResult = std::move(p->callbacks.onResult))
-            onResult(error);
-    }
+    failCalls(failed, error, guard);
 }
 
 void StreamableHttpClient::Private::dropSession()
@@ -1256,27 +1259,14 @@ void StreamableHttpClient::disconnectFromServer()
     d->dropSession();
     d->queuedOutgoing.clear();
 
-    std::vector<std::unique_ptr<Private::Pending>> dropped;
-    std::vector<RequestId> ids;
-    for (const auto &[id, p] : d->pending)
-        ids.push_back(id);
-    for (const RequestId id : ids)
-        dropped.push_back(d->take(id));
-
+    auto dropped = d->takeCalls([](const Private::Pending &) { return true; });
     d->setState(State::Disconnected);
     const Error cancelled = Error::make(
             Error::Kind::Cancelled,
             QStringLiteral("The request was cancelled because the connection to the MCP server at "
                            "%1 was closed.")
                     .arg(d->displayUrl()));
-    for (auto &p : dropped) {
-        if (!guard)
-            return;
-        if (p->purpose != Private::Purpose::Call)
-            continue;
-        if (auto onResult = std::move(p->callbacks.onResult))
-            onResult(cancelled);
-    }
+    Private::failCalls(dropped, cancelled, guard);
 }
 
 QString StreamableHttpClient::protocolVersion() const
