@@ -417,6 +417,15 @@ HttpRequestParser::State HttpRequestParser::startBody()
     return State::Complete;
 }
 
+bool HttpRequestParser::takeBodyBytes()
+{
+    const qsizetype n = qMin(m_remaining, m_buffer.size());
+    m_request.body.append(m_buffer.constData(), n);
+    m_buffer.remove(0, n);
+    m_remaining -= n;
+    return m_remaining == 0;
+}
+
 HttpRequestParser::State HttpRequestParser::parseBody()
 {
     for (;;) {
@@ -427,16 +436,11 @@ HttpRequestParser::State HttpRequestParser::parseBody()
         case Phase::Done:
             return State::Complete;
 
-        case Phase::FixedBody: {
-            const qsizetype n = qMin(m_remaining, m_buffer.size());
-            m_request.body.append(m_buffer.constData(), n);
-            m_buffer.remove(0, n);
-            m_remaining -= n;
-            if (m_remaining > 0)
+        case Phase::FixedBody:
+            if (!takeBodyBytes())
                 return State::NeedMore;
             m_phase = Phase::Done;
             break;
-        }
 
         case Phase::ChunkSize: {
             QByteArray line;
@@ -467,16 +471,11 @@ HttpRequestParser::State HttpRequestParser::parseBody()
             break;
         }
 
-        case Phase::ChunkData: {
-            const qsizetype n = qMin(m_remaining, m_buffer.size());
-            m_request.body.append(m_buffer.constData(), n);
-            m_buffer.remove(0, n);
-            m_remaining -= n;
-            if (m_remaining > 0)
+        case Phase::ChunkData:
+            if (!takeBodyBytes())
                 return State::NeedMore;
             m_phase = Phase::ChunkDataEnd;
             break;
-        }
 
         case Phase::ChunkDataEnd:
             if (m_buffer.startsWith("\r\n")) {

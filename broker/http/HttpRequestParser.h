@@ -44,6 +44,8 @@ private:
     State parseTarget(const QByteArray &target);
     State startBody();
     State parseBody();
+    // Moves up to m_remaining buffered bytes into the body; true when the part is complete.
+    bool takeBodyBytes();
     State fail(int status, QByteArray reason);
     // Next line of m_buffer without its CRLF or bare LF, consumed; false when incomplete.
     bool takeLine(QByteArray *line);
