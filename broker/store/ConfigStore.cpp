@@ -17,10 +17,26 @@
 //         "url": "https://api.githubcopilot.com/mcp/",
 //                                    // required; http or https with a host, no user:password@
 //                                    //   and no #fragment
-//         "auth": "bearer",          // optional; "none" (default), "bearer" or "headers"
+//         "auth": "bearer",          // optional; "none" (default), "bearer", "headers" or
+//                                    //   "oauth" (sign in with the browser, MCP authorization)
 //         "secretHeaders": ["X-Api-Key"],
 //                                    // with "auth": "headers": the names of the headers whose
 //                                    //   values are secrets (at least one, no duplicates)
+//         "oauth": {                 // optional, with "auth": "oauth"; every key optional
+//           "clientId": "abc",       //   a client registered by hand at the authorization
+//                                    //   server (for providers without dynamic registration)
+//           "clientSecret": true,    //   that client has a secret (kept in the keychain)
+//           "tokenEndpointAuthMethod": "client_secret_basic",
+//                                    //   or "client_secret_post" or "none"; default: the best
+//                                    //   one the server advertises
+//           "clientMetadataUrl": "https://example.com/mcp-broker.json",
+//                                    //   an https URL used as client id where the server
+//                                    //   supports Client ID Metadata Documents
+//           "grant": "authorization_code",
+//                                    //   or "client_credentials" (machine-to-machine, no
+//                                    //   browser; needs "clientId")
+//           "scopes": ["read"]       //   asked for instead of what the server suggests
+//         },
 //         "enabled": true,           // optional; default true
 //         "requestTimeoutMs": 60000  // optional; 1000-3600000, default 60000
 //       }
@@ -28,8 +44,9 @@
 //   }
 //
 // Secrets are never in this file: a bearer token lives in the OS keychain under
-// "server/<name>/bearer", a secret header's value under "server/<name>/header/<lowercase name>"
-// (SecretKeys). Keys this version does not know are ignored when reading; saving writes exactly
+// "server/<name>/bearer", a secret header's value under "server/<name>/header/<lowercase name>",
+// an OAuth client secret under "server/<name>/oauth/client-secret" and the tokens of a sign-in
+// under a key of their authorization server and resource (SecretKeys, oauth::TokenStore). Keys this version does not know are ignored when reading; saving writes exactly
 // the keys above (omitting "secretHeaders" when it is empty).
 //
 // Reading never changes the file. A file that cannot be read or does not follow this format is
@@ -69,6 +86,15 @@ const char kName[] = "name";
 const char kUrl[] = "url";
 const char kAuth[] = "auth";
 const char kSecretHeaders[] = "secretHeaders";
+const char kOAuth[] = "oauth";
+const char kClientId[] = "clientId";
+const char kClientSecret[] = "clientSecret";
+const char kTokenEndpointAuthMethod[] = "tokenEndpointAuthMethod";
+const char kClientMetadataUrl[] = "clientMetadataUrl";
+const char kGrant[] = "grant";
+const char kScopes[] = "scopes";
+const char kAuthorizationCodeGrant[] = "authorization_code";
+const char kClientCredentialsGrant[] = "client_credentials";
 const char kEnabled[] = "enabled";
 const char kRequestTimeoutMs[] = "requestTimeoutMs";
 
@@ -81,6 +107,8 @@ QString authToString(UpstreamAuth auth)
         return QStringLiteral("bearer");
     case UpstreamAuth::Headers:
         return QStringLiteral("headers");
+    case UpstreamAuth::OAuth:
+        return QStringLiteral("oauth");
     }
     return QStringLiteral("none");
 }
@@ -93,6 +121,8 @@ std::optional<UpstreamAuth> authFromString(const QString &text)
         return UpstreamAuth::Bearer;
     if (text == QLatin1String("headers"))
         return UpstreamAuth::Headers;
+    if (text == QLatin1String("oauth"))
+        return UpstreamAuth::OAuth;
     return std::nullopt;
 }
 
@@ -105,6 +135,29 @@ QString fromJsonString(const json &value)
 std::string toJsonString(const QString &text)
 {
     return text.toStdString();
+}
+
+// The "oauth" object of a server entry: only what differs from the defaults.
+nlohmann::ordered_json oauthEntry(const OAuthSettings &oauth)
+{
+    nlohmann::ordered_json entry = nlohmann::ordered_json::object();
+    if (!oauth.clientId.isEmpty())
+        entry[kClientId] = toJsonString(oauth.clientId);
+    if (oauth.hasClientSecret)
+        entry[kClientSecret] = true;
+    if (!oauth.tokenEndpointAuthMethod.isEmpty())
+        entry[kTokenEndpointAuthMethod] = toJsonString(oauth.tokenEndpointAuthMethod);
+    if (!oauth.clientMetadataUrl.isEmpty())
+        entry[kClientMetadataUrl]
+                = toJsonString(oauth.clientMetadataUrl.toString(QUrl::FullyEncoded));
+    if (oauth.clientCredentials)
+        entry[kGrant] = kClientCredentialsGrant;
+    if (!oauth.scopes.isEmpty()) {
+        entry[kScopes] = nlohmann::ordered_json::array();
+        for (const QString &scope : oauth.scopes)
+            entry[kScopes].push_back(toJsonString(scope));
+    }
+    return entry;
 }
 
 // A message sentence ("The server URL … must …") as a clause inside a longer sentence.
@@ -258,7 +311,7 @@ private:
                     = auth->is_string() ? authFromString(fromJsonString(*auth)) : std::nullopt;
             if (!parsed)
                 return invalid(QStringLiteral("%1 has \"auth\" %2, but it must be \"none\", "
-                                              "\"bearer\" or \"headers\"")
+                                              "\"bearer\", \"headers\" or \"oauth\"")
                                        .arg(what, QString::fromStdString(auth->dump())));
             server.auth = *parsed;
         }
@@ -275,6 +328,13 @@ private:
                                            .arg(what, jsonTypeName(header)));
                 server.secretHeaderNames.append(fromJsonString(header));
             }
+        }
+
+        if (auto oauth = entry.find(kOAuth); oauth != entry.end()) {
+            auto settings = readOAuth(*oauth, what);
+            if (!settings)
+                return settings.error();
+            server.oauth = std::move(settings).value();
         }
 
         if (auto enabled = entry.find(kEnabled); enabled != entry.end()) {
@@ -302,7 +362,64 @@ private:
 
         if (auto valid = validateHeaders(server); !valid)
             return invalid(QStringLiteral("%1: %2").arg(what, valid.error().message));
+        if (auto valid = validateOAuth(server); !valid)
+            return invalid(QStringLiteral("%1: %2").arg(what, valid.error().message));
         return server;
+    }
+
+    Result<OAuthSettings> readOAuth(const json &entry, const QString &what) const
+    {
+        if (!entry.is_object())
+            return invalid(QStringLiteral("%1: \"oauth\" must be an object ({ … }), not %2")
+                                   .arg(what, jsonTypeName(entry)));
+        OAuthSettings settings;
+        const auto text = [&](const char *key, QString &into) -> Result<void> {
+            const auto it = entry.find(key);
+            if (it == entry.end())
+                return {};
+            if (!it->is_string())
+                return invalid(QStringLiteral("%1: \"oauth.%2\" must be text, not %3")
+                                       .arg(what, QLatin1String(key), jsonTypeName(*it)));
+            into = fromJsonString(*it);
+            return {};
+        };
+        QString metadataUrl;
+        QString grant;
+        for (const auto &[key, into] :
+             {std::pair{kClientId, &settings.clientId},
+              std::pair{kTokenEndpointAuthMethod, &settings.tokenEndpointAuthMethod},
+              std::pair{kClientMetadataUrl, &metadataUrl}, std::pair{kGrant, &grant}}) {
+            if (auto read = text(key, *into); !read)
+                return read.error();
+        }
+        settings.clientMetadataUrl = QUrl(metadataUrl, QUrl::StrictMode);
+        if (grant == QLatin1String(kClientCredentialsGrant))
+            settings.clientCredentials = true;
+        else if (!grant.isEmpty() && grant != QLatin1String(kAuthorizationCodeGrant))
+            return invalid(QStringLiteral("%1: \"oauth.grant\" is \"%2\", but it must be "
+                                          "\"authorization_code\" or \"client_credentials\"")
+                                   .arg(what, grant));
+        if (auto secret = entry.find(kClientSecret); secret != entry.end()) {
+            if (!secret->is_boolean())
+                return invalid(QStringLiteral("%1: \"oauth.clientSecret\" must be true or false "
+                                              "(the secret itself is kept in the keychain), not %2")
+                                       .arg(what, jsonTypeName(*secret)));
+            settings.hasClientSecret = secret->get<bool>();
+        }
+        if (auto scopes = entry.find(kScopes); scopes != entry.end()) {
+            if (!scopes->is_array())
+                return invalid(QStringLiteral("%1: \"oauth.scopes\" must be a list of scope "
+                                              "names, not %2")
+                                       .arg(what, jsonTypeName(*scopes)));
+            for (const json &scope : *scopes) {
+                if (!scope.is_string())
+                    return invalid(QStringLiteral("%1: \"oauth.scopes\" must contain scope "
+                                                  "names (text), not %2")
+                                           .arg(what, jsonTypeName(scope)));
+                settings.scopes.append(fromJsonString(scope));
+            }
+        }
+        return settings;
     }
 
     Error invalid(const QString &problem) const
@@ -334,6 +451,46 @@ public:
             return Error::make(Error::Kind::InvalidInput,
                                QStringLiteral("\"auth\" is \"headers\" but \"secretHeaders\" "
                                               "names no header"));
+        return {};
+    }
+
+    static Result<void> validateOAuth(const ServerConfig &server)
+    {
+        const OAuthSettings &oauth = server.oauth;
+        const auto problem = [](const QString &text) -> Result<void> {
+            return Error::make(Error::Kind::InvalidInput, text);
+        };
+        if (server.auth != UpstreamAuth::OAuth) {
+            if (oauth != OAuthSettings())
+                return problem(QStringLiteral("\"oauth\" settings need \"auth\": \"oauth\""));
+            return {};
+        }
+        static const QStringList methods{QStringLiteral("client_secret_basic"),
+                                         QStringLiteral("client_secret_post"),
+                                         QStringLiteral("none")};
+        if (!oauth.tokenEndpointAuthMethod.isEmpty()
+            && !methods.contains(oauth.tokenEndpointAuthMethod))
+            return problem(QStringLiteral("\"oauth.tokenEndpointAuthMethod\" is \"%1\", but it "
+                                          "must be \"client_secret_basic\", "
+                                          "\"client_secret_post\" or \"none\"")
+                                   .arg(oauth.tokenEndpointAuthMethod));
+        if (oauth.hasClientSecret && oauth.clientId.isEmpty())
+            return problem(QStringLiteral("\"oauth.clientSecret\" needs \"oauth.clientId\""));
+        if (oauth.clientCredentials && oauth.clientId.isEmpty())
+            return problem(QStringLiteral("the client_credentials grant needs \"oauth.clientId\" "
+                                          "(a client registered at the authorization server)"));
+        if (!oauth.clientMetadataUrl.isEmpty()
+            && (!oauth.clientMetadataUrl.isValid()
+                || oauth.clientMetadataUrl.scheme() != QLatin1String("https")
+                || oauth.clientMetadataUrl.path().isEmpty()
+                || oauth.clientMetadataUrl.path() == QLatin1String("/")))
+            return problem(QStringLiteral("\"oauth.clientMetadataUrl\" must be an https URL with "
+                                          "a path"));
+        for (const QString &scope : oauth.scopes) {
+            if (scope.isEmpty() || scope.contains(QLatin1Char(' ')))
+                return problem(QStringLiteral("\"oauth.scopes\" must contain single scope names "
+                                              "without spaces"));
+        }
         return {};
     }
 
@@ -448,6 +605,8 @@ Result<void> ConfigStore::save(const BrokerConfig &config) const
             return refuse(QStringLiteral("%1: %2").arg(what, clause(valid.error().message)));
         if (auto valid = Reader::validateHeaders(server); !valid)
             return refuse(QStringLiteral("%1: %2").arg(what, valid.error().message));
+        if (auto valid = Reader::validateOAuth(server); !valid)
+            return refuse(QStringLiteral("%1: %2").arg(what, valid.error().message));
         if (server.requestTimeoutMs < kMinRequestTimeoutMs
             || server.requestTimeoutMs > kMaxRequestTimeoutMs)
             return refuse(QStringLiteral("%1: the request timeout must be between %2 and %3 ms")
@@ -465,6 +624,8 @@ Result<void> ConfigStore::save(const BrokerConfig &config) const
                 headers.push_back(toJsonString(header));
             entry[kSecretHeaders] = std::move(headers);
         }
+        if (server.auth == UpstreamAuth::OAuth && server.oauth != OAuthSettings())
+            entry[kOAuth] = oauthEntry(server.oauth);
         entry[kEnabled] = server.enabled;
         entry[kRequestTimeoutMs] = server.requestTimeoutMs;
         root[kServers].push_back(std::move(entry));

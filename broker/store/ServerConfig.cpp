@@ -24,5 +24,15 @@ QString header(const QString &serverName, const QString &headerName)
     return QStringLiteral("server/%1/header/%2").arg(serverName, headerName.toLower());
 }
 
+QString oauthClientSecret(const QString &serverName)
+{
+    return QStringLiteral("server/%1/oauth/client-secret").arg(serverName);
+}
+
+QString oauthSession(const QString &serverName)
+{
+    return QStringLiteral("server/%1/oauth/session").arg(serverName);
+}
+
 } // namespace SecretKeys
 } // namespace mcpbroker::store

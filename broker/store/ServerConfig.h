@@ -13,6 +13,22 @@ enum class UpstreamAuth {
     None,    // public server
     Bearer,  // "Authorization: Bearer <secret>" with the secret at SecretKeys::bearer(name)
     Headers, // custom headers; each value at SecretKeys::header(name, headerName)
+    OAuth,   // MCP authorization (OAuth 2.1): tokens from a sign-in, kept in the keychain
+};
+
+// How the broker identifies itself to the authorization server of an OAuth upstream. All
+// optional: by default the broker registers itself (RFC 7591) and signs in with the browser.
+struct OAuthSettings
+{
+    QString clientId;             // a client registered by hand (the provider has no registration)
+    bool hasClientSecret = false; // its secret is at SecretKeys::oauthClientSecret(name)
+    QString tokenEndpointAuthMethod; // "client_secret_basic", "client_secret_post", "none";
+                                     // empty: the best the server advertises
+    QUrl clientMetadataUrl; // an https URL of a Client ID Metadata Document to use as client id
+    bool clientCredentials = false; // machine-to-machine: the client_credentials grant, no browser
+    QStringList scopes;             // asked for instead of what the server suggests
+
+    bool operator==(const OAuthSettings &) const = default;
 };
 
 struct ServerConfig
@@ -21,6 +37,7 @@ struct ServerConfig
     QUrl url;     // http(s) Streamable HTTP endpoint of the upstream
     UpstreamAuth auth = UpstreamAuth::None;
     QStringList secretHeaderNames; // when auth == Headers
+    OAuthSettings oauth;           // when auth == OAuth
     bool enabled = true;
     int requestTimeoutMs = 60'000;
 };
@@ -39,6 +56,10 @@ struct BrokerConfig
 namespace SecretKeys {
 QString bearer(const QString &serverName);
 QString header(const QString &serverName, const QString &headerName);
+QString oauthClientSecret(const QString &serverName);
+// Where the broker remembers which authorization server signed it in to the server, so that
+// sign-out and status work without asking the network.
+QString oauthSession(const QString &serverName);
 } // namespace SecretKeys
 
 } // namespace mcpbroker::store
