@@ -3,6 +3,7 @@
 #include "Logging.h"
 #include "mcp/JsonRpc.h"
 #include "mcp/ProtocolVersion.h"
+#include "mcp/RequestAuthorizer.h"
 #include "mcp/SseParser.h"
 
 #include <QNetworkAccessManager>
@@ -24,6 +25,8 @@ namespace {
 // A POST stream that ends before its response is resumed with GET + Last-Event-ID (SEP-1699
 // polling) at most this many times in a row without receiving an event.
 constexpr int kMaxResumeAttempts = 5;
+// Renewals of the authorization per request: a refresh after a 401, then one step-up after a 403.
+constexpr int kMaxAuthRecoveries = 2;
 // The standalone GET stream gives up for the session after this many failures in a row.
 constexpr int kMaxStandaloneFailures = 5;
 constexpr int kInitialBackoffMs = 500;
@@ -211,6 +214,8 @@ struct StreamableHttpClient::Private
 
         bool sent = false;
         bool retriedOnNewSession = false;
+        QByteArray usedAuthorization; // secret: what the last send carried
+        int authRecoveries = 0;
         quint64 generation = 0; // the session it was sent in
         bool sentWithSession = false;
 
@@ -350,6 +355,11 @@ struct StreamableHttpClient::Private
         reply = nullptr;
     }
 
+    QByteArray currentAuthorization() const
+    {
+        return options.authorizer ? options.authorizer->authorization() : QByteArray();
+    }
+
     QNetworkRequest makeRequest(const QByteArray &accept, bool withSession) const
     {
         QNetworkRequest request(options.url);
@@ -361,6 +371,8 @@ struct StreamableHttpClient::Private
         request.setAttribute(QNetworkRequest::CacheSaveControlAttribute, false);
         for (const auto &[name, value] : options.headers)
             request.setRawHeader(name, value);
+        if (const QByteArray authorization = currentAuthorization(); !authorization.isEmpty())
+            request.setRawHeader("Authorization", authorization);
         request.setRawHeader("Accept", accept);
         if (withSession) {
             if (!sessionId.isEmpty())
@@ -398,6 +410,7 @@ struct StreamableHttpClient::Private
     void streamEnded(RequestId id, QNetworkReply::NetworkError error);
     void resume(RequestId id);
     void sessionNotFound(RequestId id);
+    bool recoverAuthorization(RequestId id, int status, const QNetworkReply *reply);
     void onDeadline(RequestId id);
     void finish(RequestId id, Result<json> result);
 
@@ -623,6 +636,7 @@ void StreamableHttpClient::Private::send(Pending &p)
     request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
 
     p.sent = true;
+    p.usedAuthorization = currentAuthorization();
     p.generation = generation;
     p.sentWithSession = !handshake && !sessionId.isEmpty();
     p.parser = SseParser();
@@ -866,9 +880,46 @@ void StreamableHttpClient::Private::handleHttpAnswer(RequestId id, int status,
         }
         return;
     }
+    if (recoverAuthorization(id, status, reply))
+        return;
     qCWarning(lcUpstream).noquote()
             << p->method << "id" << id << "to" << hostForLog() << "failed with HTTP" << status;
     finish(id, httpError(reply, status, body, p->method));
+}
+
+// MCP authorization: a 401 (no or a dead token) or 403 (insufficient scope) is the
+// authorizer's to mend, a bounded number of times per request; then the request goes again.
+bool StreamableHttpClient::Private::recoverAuthorization(RequestId id, int status,
+                                                         const QNetworkReply *reply)
+{
+    Pending *p = find(id);
+    if ((status != 401 && status != 403) || !options.authorizer || p->awaitingInitializedAck
+        || p->authRecoveries >= kMaxAuthRecoveries)
+        return false;
+    ++p->authRecoveries;
+    p->sent = false;
+    releaseReply(p->reply);
+    qCInfo(lcUpstream).noquote() << p->method << "id" << id << "to" << hostForLog()
+                                 << "was refused with HTTP" << status << "; renewing authorization";
+    QPointer<StreamableHttpClient> guard(q);
+    options.authorizer->recover(
+            status, reply->rawHeader("WWW-Authenticate"), std::exchange(p->usedAuthorization, {}),
+            [this, guard, id](Result<void> recovered) {
+                if (!guard)
+                    return;
+                Pending *again = find(id);
+                if (!again || again->sent)
+                    return;
+                if (!recovered) {
+                    finish(id, recovered.error());
+                    return;
+                }
+                if (again->purpose == Purpose::Handshake || state == State::Ready)
+                    send(*again);
+                else if (state != State::Connecting)
+                    startHandshake();
+            });
+    return true;
 }
 
 void StreamableHttpClient::Private::handleTransportFailure(RequestId id,

@@ -14,6 +14,8 @@ class QNetworkAccessManager;
 
 namespace mcpbroker::mcp {
 
+class RequestAuthorizer;
+
 // MCP client over the Streamable HTTP transport (MCP 2025-11-25, basic/transports), talking to
 // one upstream server. It owns the upstream session: initialize handshake, Mcp-Session-Id,
 // MCP-Protocol-Version header, JSON and SSE replies to POSTs, the standalone GET stream for
@@ -32,6 +34,8 @@ public:
         nlohmann::json capabilities = nlohmann::json::object(); // what we declare as a client
         int requestTimeoutMs = 60'000;
         int connectTimeoutMs = 10'000; // for initialize
+        // Authorization of every request (OAuth); none: `headers` are all there is.
+        std::shared_ptr<RequestAuthorizer> authorizer;
     };
 
     enum class State { Disconnected, Connecting, Ready, Failed };
@@ -51,7 +55,8 @@ public:
         std::function<void(Result<nlohmann::json> result)> onResult;
     };
 
-    StreamableHttpClient(Options options, QNetworkAccessManager *network, QObject *parent = nullptr);
+    StreamableHttpClient(Options options, QNetworkAccessManager *network,
+                         QObject *parent = nullptr);
     ~StreamableHttpClient() override;
 
     State state() const;
@@ -72,8 +77,8 @@ public:
 
     // Sends a JSON-RPC request. `timeoutMs` 0 = Options::requestTimeoutMs. On timeout the client
     // sends notifications/cancelled upstream and reports Error::Kind::Timeout.
-    RequestId request(const QString &method, const nlohmann::json &params, RequestCallbacks callbacks,
-                      int timeoutMs = 0);
+    RequestId request(const QString &method, const nlohmann::json &params,
+                      RequestCallbacks callbacks, int timeoutMs = 0);
     // Sends notifications/cancelled {requestId, reason} upstream and forgets the request: its
     // onResult is not called. Unknown ids are ignored.
     void cancel(RequestId id, const QString &reason);
