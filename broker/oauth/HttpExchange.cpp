@@ -113,11 +113,13 @@ void HttpExchange::postForm(const QUrl &url, const FormFields &fields, const Hea
     send(request, "POST", body);
 }
 
-void HttpExchange::postJson(const QUrl &url, const QByteArray &json)
+void HttpExchange::postJson(const QUrl &url, const QByteArray &json, const HeaderList &headers)
 {
     QNetworkRequest request(url);
     request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
     request.setRawHeader("Accept", "application/json");
+    for (const auto &[name, value] : headers)
+        request.setRawHeader(name, value);
     request.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
                          QNetworkRequest::ManualRedirectPolicy);
     send(request, "POST", json);
@@ -143,8 +145,8 @@ void HttpExchange::send(QNetworkRequest &request, const QByteArray &verb, const 
     request.setAttribute(QNetworkRequest::CookieSaveControlAttribute, QNetworkRequest::Manual);
     qCDebug(lcOAuth).noquote() << verb << loggable(request.url());
 
-    QNetworkReply *reply =
-            verb == "GET" ? d->network->get(request) : d->network->post(request, body);
+    QNetworkReply *reply
+            = verb == "GET" ? d->network->get(request) : d->network->post(request, body);
     d->reply = reply;
     connect(reply, &QNetworkReply::readyRead, this, &HttpExchange::onReadyRead);
     connect(reply, &QNetworkReply::finished, this, &HttpExchange::onFinished);
@@ -195,8 +197,8 @@ void HttpExchange::onFinished()
         finish(timeoutError());
         return;
     }
-    const bool transportFailure =
-            (error > QNetworkReply::NoError && error < QNetworkReply::ContentAccessDenied)
+    const bool transportFailure
+            = (error > QNetworkReply::NoError && error < QNetworkReply::ContentAccessDenied)
             || status <= 0;
     if (transportFailure) {
         finish(Error::make(
@@ -211,6 +213,7 @@ void HttpExchange::onFinished()
     const QByteArray contentType = reply->header(QNetworkRequest::ContentTypeHeader).toByteArray();
     answer.mediaType = contentType.split(';').value(0).trimmed().toLower();
     answer.body = std::move(d->body);
+    answer.wwwAuthenticate = reply->rawHeader("WWW-Authenticate");
     finish(std::move(answer));
 }
 

@@ -34,6 +34,7 @@ public:
         int status = 0;
         QByteArray mediaType; // Content-Type without parameters, lower case; may be empty
         QByteArray body;
+        QByteArray wwwAuthenticate; // the WWW-Authenticate header of a 401 or 403; may be empty
     };
 
     static constexpr qsizetype kMaxBodyBytes = 1024 * 1024;
@@ -48,8 +49,8 @@ public:
     void get(const QUrl &url);
     // POST of an application/x-www-form-urlencoded body built from `fields`.
     void postForm(const QUrl &url, const FormFields &fields, const HeaderList &headers = {});
-    // POST of a JSON body.
-    void postJson(const QUrl &url, const QByteArray &json);
+    // POST of a JSON body; `headers` are added (and may replace Accept).
+    void postJson(const QUrl &url, const QByteArray &json, const HeaderList &headers = {});
     // Ends the exchange with a Cancelled error (no-op once finished).
     void abort();
 

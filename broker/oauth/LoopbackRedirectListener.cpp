@@ -45,13 +45,15 @@ QString sanitized(const QString &text)
 
 QByteArray page(const QString &heading, const QString &text)
 {
-    const QString html = QStringLiteral(
-            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            "<title>%1 - MCP Broker</title></head>\n"
-            "<body style=\"font-family: sans-serif; margin: 3em auto; max-width: 36em\">"
-            "<h1>%1</h1>\n<p>%2</p>\n<p>You can close this tab and return to MCP Broker.</p>"
-            "</body></html>\n")
-            .arg(heading.toHtmlEscaped(), text.toHtmlEscaped());
+    const QString html
+            = QStringLiteral(
+                      "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                      "<title>%1 - MCP Broker</title></head>\n"
+                      "<body style=\"font-family: sans-serif; margin: 3em auto; max-width: 36em\">"
+                      "<h1>%1</h1>\n<p>%2</p>\n<p>You can close this tab and return to MCP "
+                      "Broker.</p>"
+                      "</body></html>\n")
+                      .arg(heading.toHtmlEscaped(), text.toHtmlEscaped());
     return html.toUtf8();
 }
 
@@ -108,7 +110,7 @@ LoopbackRedirectListener::~LoopbackRedirectListener()
         OPENSSL_cleanse(d->expected.state.data(), size_t(d->expected.state.size()));
 }
 
-Result<void> LoopbackRedirectListener::listen()
+Result<void> LoopbackRedirectListener::listen(quint16 preferredPort)
 {
     if (d->started) {
         return Error::make(Error::Kind::Generic,
@@ -120,7 +122,9 @@ Result<void> LoopbackRedirectListener::listen()
                 handle(request, responder);
             },
             this);
-    Result<void> listening = d->server->listen(0);
+    Result<void> listening = preferredPort ? d->server->listen(preferredPort) : Result<void>();
+    if (!preferredPort || !listening)
+        listening = d->server->listen(0);
     if (!listening) {
         d->finished = true;
         delete d->server;
@@ -131,8 +135,8 @@ Result<void> LoopbackRedirectListener::listen()
     }
     d->port = d->server->port();
     d->timeout.start(d->timeoutMs);
-    qCInfo(lcOAuth).noquote() << QStringLiteral("Waiting for the sign-in redirect on 127.0.0.1:%1")
-                                         .arg(d->port);
+    qCInfo(lcOAuth).noquote()
+            << QStringLiteral("Waiting for the sign-in redirect on 127.0.0.1:%1").arg(d->port);
     return {};
 }
 
@@ -170,20 +174,20 @@ void LoopbackRedirectListener::handle(const http::HttpRequest &request,
         return;
     }
     if (d->finished) {
-        responder->send(htmlResponse(
-                410, page(QStringLiteral("Sign-in link already used"),
-                          QStringLiteral("This sign-in has already finished."))));
+        responder->send(htmlResponse(410,
+                                     page(QStringLiteral("Sign-in link already used"),
+                                          QStringLiteral("This sign-in has already finished."))));
         return;
     }
 
     Result<QString> result = evaluate(request);
     if (result) {
-        responder->send(htmlResponse(
-                200, page(QStringLiteral("Signed in"),
-                          QStringLiteral("MCP Broker received your sign-in."))));
+        responder->send(htmlResponse(200,
+                                     page(QStringLiteral("Signed in"),
+                                          QStringLiteral("MCP Broker received your sign-in."))));
     } else {
-        responder->send(htmlResponse(
-                400, page(QStringLiteral("Sign-in failed"), result.error().message)));
+        responder->send(
+                htmlResponse(400, page(QStringLiteral("Sign-in failed"), result.error().message)));
     }
     finish(std::move(result), kCloseGraceMs);
 }
@@ -259,8 +263,8 @@ void LoopbackRedirectListener::finish(Result<QString> result, int closeDelayMs)
     d->timeout.stop();
 
     if (result)
-        qCInfo(lcOAuth).noquote() << QStringLiteral("Sign-in redirect received on 127.0.0.1:%1")
-                                             .arg(d->port);
+        qCInfo(lcOAuth).noquote()
+                << QStringLiteral("Sign-in redirect received on 127.0.0.1:%1").arg(d->port);
     else
         qCWarning(lcOAuth).noquote() << "Sign-in redirect failed:" << result.error().message;
 

@@ -40,9 +40,10 @@ public:
                                       QObject *parent = nullptr);
     ~LoopbackRedirectListener() override;
 
-    // Binds 127.0.0.1 on a free port and starts the timeout. Fails when called twice or when
-    // no port can be bound.
-    Result<void> listen();
+    // Binds 127.0.0.1 on `preferredPort` when it is free (the port of a kept client
+    // registration, for servers that match redirect URIs exactly), else on any free port, and
+    // starts the timeout. Fails when called twice or when no port can be bound.
+    Result<void> listen(quint16 preferredPort = 0);
     // "http://127.0.0.1:<port>/callback"; empty before listen().
     QString redirectUri() const;
     bool isListening() const;

@@ -150,6 +150,22 @@ qint64 TokenProvider::expiresAtMs() const
     return d->tokens ? d->tokens->expiresAtMs : 0;
 }
 
+QStringList TokenProvider::scopes() const
+{
+    return d->tokens ? d->tokens->scopes : QStringList();
+}
+
+QByteArray TokenProvider::currentAccessToken() const
+{
+    return isUsable() && !isExpired() ? d->tokens->accessToken : QByteArray();
+}
+
+void TokenProvider::rereadKeychain()
+{
+    if (d->state == State::NeedsSignIn && !d->loading && !d->refreshing)
+        d->loaded = false;
+}
+
 void TokenProvider::accessToken(TokenCallback done)
 {
     d->waiters.push_back(std::move(done));
@@ -457,6 +473,7 @@ void TokenProvider::adopt(TokenSet tokens, qint64 lifetimeMs)
     d->tokens = std::move(tokens);
     d->lifetimeMs = lifetimeMs;
     ++d->version;
+    Q_EMIT tokensChanged();
 }
 
 void TokenProvider::forget()
@@ -466,6 +483,7 @@ void TokenProvider::forget()
     d->tokens.reset();
     d->lifetimeMs = 0;
     ++d->version;
+    Q_EMIT tokensChanged();
     d->loaded = true;
     d->refreshing = false;
     d->forceRefresh = false;

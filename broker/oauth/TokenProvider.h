@@ -6,6 +6,7 @@
 #include <QByteArray>
 #include <QObject>
 #include <QString>
+#include <QStringList>
 
 #include <functional>
 #include <memory>
@@ -80,9 +81,19 @@ public:
     QString resource() const;
     // When the access token expires (ms since the epoch); 0 when unknown or signed out.
     qint64 expiresAtMs() const;
+    // The scopes the tokens were granted; empty when signed out or the server did not say.
+    QStringList scopes() const;
+    // The access token when one is in memory and neither expired nor rejected; else empty.
+    // For a request that must be built now; accessToken() is the way to get a fresh one.
+    QByteArray currentAccessToken() const;
+    // Signed out here, but another process (`mcp-broker login`) may have signed in since: the
+    // next accessToken() reads the keychain again.
+    void rereadKeychain();
 
 Q_SIGNALS:
     void stateChanged(mcpbroker::oauth::TokenProvider::State state);
+    // The access token changed (sign-in, refresh, sign-out, read from the keychain).
+    void tokensChanged();
 
 private:
     struct Attempt;

@@ -45,6 +45,18 @@ QByteArray stringBytes(const nlohmann::json &object, const char *key)
 
 } // namespace
 
+TokenSet TokenResponse::takeTokenSet(const QString &issuer, const QString &resource)
+{
+    TokenSet tokens;
+    tokens.accessToken = std::exchange(accessToken, {});
+    tokens.refreshToken = std::exchange(refreshToken, {});
+    tokens.expiresAtMs = expiresAtMs;
+    tokens.scopes = scopes;
+    tokens.issuer = issuer;
+    tokens.resource = resource;
+    return tokens;
+}
+
 struct TokenRequest::Private
 {
     Private(QNetworkAccessManager *network, QUrl tokenEndpoint, ClientAuthentication client,

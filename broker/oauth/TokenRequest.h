@@ -2,6 +2,7 @@
 
 #include "Result.h"
 #include "oauth/ClientAuthentication.h"
+#include "oauth/TokenSet.h"
 
 #include <QByteArray>
 #include <QObject>
@@ -22,10 +23,14 @@ struct TokenResponse
     QByteArray accessToken;
     QByteArray refreshToken; // empty when none was issued: a refresh then keeps
                              // the old one
-    QString tokenType; // always "Bearer"
-    qint64 expiresAtMs = 0; // ms since the epoch, from expires_in counted from
-                            // the request's start; 0 when the server did not say
-    QStringList scopes; // the response's scope, else the scope this request asked for
+    QString tokenType;       // always "Bearer"
+    qint64 expiresAtMs = 0;  // ms since the epoch, from expires_in counted from
+                             // the request's start; 0 when the server did not say
+    QStringList scopes;      // the response's scope, else the scope this request asked for
+
+    // What the keychain keeps of this response: the tokens `issuer` issued for `resource`.
+    // Moves the secrets out of this response.
+    TokenSet takeTokenSet(const QString &issuer, const QString &resource);
 };
 
 // One call to an authorization server's token endpoint (RFC 6749 §3.2): the
