@@ -6,10 +6,13 @@
 #include "gateway/Upstream.h"
 #include "gateway/UpstreamRegistry.h"
 #include "mcp/JsonRpc.h"
+#include "oauth/BrowserLauncher.h"
+#include "oauth/UpstreamAuthorization.h"
 #include "store/ConfigStore.h"
 #include "store/SecretStore.h"
 
 #include <QCryptographicHash>
+#include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -22,6 +25,22 @@ using json = nlohmann::json;
 using mcp::jsonrpc::toStd;
 
 namespace {
+
+Broker::ServerStatus::SignIn signInState(oauth::UpstreamAuthorization::State state)
+{
+    using SignIn = Broker::ServerStatus::SignIn;
+    switch (state) {
+    case oauth::UpstreamAuthorization::State::Unknown:
+        return SignIn::Unknown;
+    case oauth::UpstreamAuthorization::State::SignedIn:
+        return SignIn::SignedIn;
+    case oauth::UpstreamAuthorization::State::NeedsSignIn:
+        return SignIn::NeedsSignIn;
+    case oauth::UpstreamAuthorization::State::SigningIn:
+        return SignIn::SigningIn;
+    }
+    return SignIn::Unknown;
+}
 
 // Editors and AtomicFile replace the file; several events arrive for one change.
 constexpr int kConfigSettleMs = 200;
@@ -44,6 +63,7 @@ struct Broker::Private
     Options options;
     store::BrokerConfig config;
     std::unique_ptr<store::SecretStore> secrets;
+    std::shared_ptr<oauth::BrowserLauncher> browser;
     std::unique_ptr<gateway::UpstreamRegistry> registry;
     std::unique_ptr<gateway::Router> router;
     std::unique_ptr<gateway::LocalEndpoint> endpoint;
@@ -54,6 +74,7 @@ struct Broker::Private
     void watchConfig();
     void reloadConfig();
     json statusReport() const;
+    oauth::UpstreamAuthorization *authorizationOf(const QString &serverName, Error *error) const;
 };
 
 Broker::Broker(Options options, QObject *parent) : QObject(parent), d(std::make_unique<Private>())
@@ -63,7 +84,8 @@ Broker::Broker(Options options, QObject *parent) : QObject(parent), d(std::make_
     if (d->options.configPath.isEmpty())
         d->options.configPath = store::ConfigStore::defaultPath();
     d->secrets = std::make_unique<store::SecretStore>(d->options.keychainService);
-    d->registry = std::make_unique<gateway::UpstreamRegistry>(d->secrets.get());
+    d->browser = d->options.browser ? d->options.browser : std::make_shared<oauth::SystemBrowser>();
+    d->registry = std::make_unique<gateway::UpstreamRegistry>(d->secrets.get(), d->browser.get());
     d->router = std::make_unique<gateway::Router>(d->registry.get());
     connect(d->registry.get(), &gateway::UpstreamRegistry::upstreamStateChanged, this,
             &Broker::serverStatusChanged);
@@ -147,6 +169,13 @@ json Broker::Private::statusReport() const
                            {"state", toStd(stateName(status.state))},
                            {"error", toStd(status.error)},
                            {"tools", status.toolCount}});
+        if (status.signIn != ServerStatus::SignIn::NotApplicable) {
+            servers.back()["signIn"] = toStd(signInName(status.signIn));
+            servers.back()["tokenExpiresAt"] = status.tokenExpiresAtMs > 0
+                    ? json(toStd(QDateTime::fromMSecsSinceEpoch(status.tokenExpiresAtMs, Qt::UTC)
+                                         .toString(Qt::ISODate)))
+                    : json();
+        }
     }
     return {{"version", MCPB_VERSION},
             {"endpoint", toStd(q->endpointUrl().toString())},
@@ -185,8 +214,16 @@ QList<Broker::ServerStatus> Broker::serverStatuses() const
                 status.state = ServerStatus::State::Failed;
                 status.error = upstream->errorText();
                 break;
+            case gateway::Upstream::State::NeedsSignIn:
+                status.state = ServerStatus::State::NeedsSignIn;
+                status.error = upstream->errorText();
+                break;
             }
             status.toolCount = upstream->toolCount();
+            if (const oauth::UpstreamAuthorization *authorization = upstream->authorization()) {
+                status.signIn = signInState(authorization->state());
+                status.tokenExpiresAtMs = authorization->expiresAtMs();
+            }
         }
         statuses.append(status);
     }
@@ -204,8 +241,58 @@ QString Broker::stateName(ServerStatus::State state)
         return QStringLiteral("failed");
     case ServerStatus::State::Disabled:
         return QStringLiteral("disabled");
+    case ServerStatus::State::NeedsSignIn:
+        return QStringLiteral("needs-sign-in");
     }
     return {};
+}
+
+QString Broker::signInName(ServerStatus::SignIn signIn)
+{
+    switch (signIn) {
+    case ServerStatus::SignIn::NotApplicable:
+        return {};
+    case ServerStatus::SignIn::Unknown:
+        return QStringLiteral("unknown");
+    case ServerStatus::SignIn::SignedIn:
+        return QStringLiteral("signed-in");
+    case ServerStatus::SignIn::NeedsSignIn:
+        return QStringLiteral("needs-sign-in");
+    case ServerStatus::SignIn::SigningIn:
+        return QStringLiteral("signing-in");
+    }
+    return {};
+}
+
+oauth::UpstreamAuthorization *Broker::Private::authorizationOf(const QString &serverName,
+                                                               Error *error) const
+{
+    const gateway::Upstream *upstream = registry->find(serverName);
+    if (upstream && upstream->authorization())
+        return upstream->authorization();
+    *error = Error::make(Error::Kind::NotFound,
+                         QStringLiteral("No enabled server named '%1' signs in with OAuth; "
+                                        "`mcp-broker list` shows the servers.")
+                                 .arg(serverName));
+    return nullptr;
+}
+
+void Broker::signIn(const QString &serverName, DoneCallback done)
+{
+    Error error;
+    oauth::UpstreamAuthorization *authorization = d->authorizationOf(serverName, &error);
+    if (!authorization)
+        return done(error);
+    authorization->signIn(std::move(done));
+}
+
+void Broker::signOut(const QString &serverName, std::function<void(Result<QString>)> done)
+{
+    Error error;
+    oauth::UpstreamAuthorization *authorization = d->authorizationOf(serverName, &error);
+    if (!authorization)
+        return done(error);
+    authorization->signOut(std::move(done));
 }
 
 } // namespace mcpbroker

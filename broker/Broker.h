@@ -7,10 +7,15 @@
 #include <QString>
 #include <QUrl>
 
+#include <functional>
 #include <memory>
 #include <optional>
 
 namespace mcpbroker {
+
+namespace oauth {
+class BrowserLauncher;
+}
 
 // The one facade that app/ and ui/ use (DESIGN.md). It loads the configuration, reads each
 // upstream's credentials from the keychain, connects the upstreams and serves the localhost
@@ -31,16 +36,22 @@ public:
         QString configPath;          // empty: ConfigStore::defaultPath()
         std::optional<quint16> port; // overrides the config file's port; 0 = any free port
         QString keychainService = QStringLiteral("mcp-broker");
+        // Shows OAuth sign-in pages; null: the system browser (oauth::SystemBrowser).
+        std::shared_ptr<oauth::BrowserLauncher> browser;
     };
 
     struct ServerStatus
     {
-        enum class State { Connecting, Ready, Failed, Disabled };
+        enum class State { Connecting, Ready, Failed, Disabled, NeedsSignIn };
+        // For OAuth servers: the sign-in's state.
+        enum class SignIn { NotApplicable, Unknown, SignedIn, NeedsSignIn, SigningIn };
         QString name;
         QUrl url;
         State state = State::Connecting;
-        QString error; // a sentence for the user when state is Failed
+        QString error; // a sentence for the user when state is Failed or NeedsSignIn
         int toolCount = 0;
+        SignIn signIn = SignIn::NotApplicable;
+        qint64 tokenExpiresAtMs = 0; // when the access token expires; 0: unknown or none
     };
 
     explicit Broker(Options options, QObject *parent = nullptr);
@@ -55,7 +66,16 @@ public:
     QUrl endpointUrl() const; // http://127.0.0.1:<port>/mcp
     QList<ServerStatus> serverStatuses() const;
 
-    static QString stateName(ServerStatus::State state); // "connecting", "ready", …
+    static QString stateName(ServerStatus::State state);    // "connecting", "ready", …
+    static QString signInName(ServerStatus::SignIn signIn); // "signed-in", …; "" when n/a
+
+    using DoneCallback = std::function<void(Result<void>)>;
+    // Signs in to an OAuth server in the browser (or with its client credentials); NotFound
+    // for a server that is not configured, enabled and using OAuth.
+    void signIn(const QString &serverName, DoneCallback done);
+    // Revokes the server's tokens where it offers revocation and removes them from the
+    // keychain. The string is a note for the user (e.g. the server could not be told).
+    void signOut(const QString &serverName, std::function<void(Result<QString>)> done);
 
 Q_SIGNALS:
     void serverStatusChanged(const QString &name);

@@ -9,6 +9,7 @@
 #include "mcp/StreamableHttpServer.h"
 
 #include <QTimer>
+#include <QUuid>
 
 namespace mcpbroker::gateway {
 
@@ -70,6 +71,8 @@ Error describeUpstreamFailure(const Upstream &upstream, const QString &method, c
         return described;
     case Error::Kind::Unauthorized:
         described.rpcCode = ErrorCode::kUpstreamUnavailable;
+        if (upstream.authorization())
+            return described; // the sign-in's own sentence (requireSignIn)
         described.message = QStringLiteral("Server '%1' refused the broker's credentials (%2). "
                                            "Store new ones: `mcp-broker remove %1`, then "
                                            "`mcp-broker add %1 URL --bearer-stdin`.")
@@ -82,6 +85,35 @@ Error describeUpstreamFailure(const Upstream &upstream, const QString &method, c
                                     .arg(upstream.name(), error.message);
         return described;
     }
+}
+
+// What a client that can open URLs for the user understands (URL elicitation, 2025-11-25).
+bool acceptsUrlElicitation(const mcp::ServerSession &session)
+{
+    const json &elicitation = session.clientCapabilities.value("elicitation", json());
+    return session.protocolVersion == mcp::ProtocolVersion::kLatest && elicitation.is_object()
+            && elicitation.contains("url");
+}
+
+// The -32042 error that asks the client to show the sign-in page (`signInUrl` of the error).
+json urlElicitationRequired(const json &id, const Error &error)
+{
+    const json elicitation
+            = {{"mode", "url"},
+               {"elicitationId", QUuid::createUuid().toString(QUuid::WithoutBraces).toStdString()},
+               {"url", error.data["signInUrl"]},
+               {"message", toStd(error.message)}};
+    return makeError(id, ErrorCode::kUrlElicitationRequired, error.message,
+                     {{"elicitations", json::array({elicitation})}});
+}
+
+// A tool that cannot run is a tool error the model can read and tell the user about.
+json toolError(const json &id, const Error &error)
+{
+    return makeResult(
+            id,
+            {{"content", json::array({{{"type", "text"}, {"text", toStd(error.message)}}})},
+             {"isError", true}});
 }
 
 json errorResponse(const json &id, const Error &error)
@@ -322,11 +354,35 @@ void Router::list(mcp::ServerSession &session, CatalogKind kind, const json &req
                                                            .arg(session.scope))));
         return;
     }
-    CatalogListing::list(upstreamsIn(session), session.scope.isEmpty(), kind,
-                         mcp::jsonrpc::params(request), [id, reply](Result<json> result) {
-                             reply->respond(result ? makeResult(id, std::move(result).value())
-                                                   : errorResponse(id, result.error()));
-                         });
+    QPointer<Router> guard(this);
+    QPointer<Upstream> scoped = m_registry->find(session.scope);
+    CatalogListing::list(
+            upstreamsIn(session), session.scope.isEmpty(), kind, mcp::jsonrpc::params(request),
+            [this, guard, scoped, id, reply,
+             urlElicitation = acceptsUrlElicitation(session)](Result<json> result) {
+                if (result)
+                    return reply->respond(makeResult(id, std::move(result).value()));
+                // Only a client of that one server's endpoint makes the broker ask for sign-in.
+                if (guard && scoped && scoped->authorization()
+                    && result.error().kind == Error::Kind::Unauthorized)
+                    return answerSignInNeeded(scoped, urlElicitation, false, id, reply);
+                reply->respond(errorResponse(id, result.error()));
+            });
+}
+
+// The upstream needs the user to sign in: the broker opens the sign-in page (once, however
+// many calls ask), and the call fails at once with a sentence naming it; a client that can
+// open URLs for the user gets the page as a URL elicitation (-32042).
+void Router::answerSignInNeeded(Upstream *upstream, bool urlElicitation, bool asToolResult,
+                                const json &id, std::shared_ptr<mcp::ReplyChannel> reply)
+{
+    upstream->requireSignIn([urlElicitation, asToolResult, id, reply](Error error) {
+        if (urlElicitation && error.data.is_object() && error.data.contains("signInUrl"))
+            return reply->respond(urlElicitationRequired(id, error));
+        error.data = nullptr;
+        error.rpcCode = ErrorCode::kUpstreamUnavailable;
+        reply->respond(asToolResult ? toolError(id, error) : errorResponse(id, error));
+    });
 }
 
 void Router::setLogLevel(mcp::ServerSession &session, const json &request,
@@ -432,6 +488,7 @@ void Router::forward(mcp::ServerSession &session, const json &request, const Tar
             relayDuringCall(key, message);
     };
     callbacks.onResult = [this, guard, upstreamGuard, key, id, method, isToolCall,
+                          urlElicitation = acceptsUrlElicitation(session),
                           rewrite = std::move(rewrite)](Result<json> result) {
         if (!guard)
             return;
@@ -452,13 +509,13 @@ void Router::forward(mcp::ServerSession &session, const json &request, const Tar
                                                                     "while the call ran."))));
             return;
         }
+        if (result.error().kind == Error::Kind::Unauthorized && upstreamGuard->authorization()) {
+            answerSignInNeeded(upstreamGuard, urlElicitation, isToolCall, id, reply);
+            return;
+        }
         const Error error = describeUpstreamFailure(*upstreamGuard, method, result.error());
         if (isToolCall && result.error().kind != Error::Kind::Rpc) {
-            // A tool that cannot run is a tool error the model can read and tell the user about.
-            reply->respond(makeResult(
-                    id,
-                    {{"content", json::array({{{"type", "text"}, {"text", toStd(error.message)}}})},
-                     {"isError", true}}));
+            reply->respond(toolError(id, error));
             return;
         }
         reply->respond(errorResponse(id, error));

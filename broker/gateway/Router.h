@@ -78,6 +78,8 @@ private:
     nlohmann::json initializeResult(const mcp::ServerSession &session) const;
     void list(mcp::ServerSession &session, CatalogKind kind, const nlohmann::json &request,
               std::shared_ptr<mcp::ReplyChannel> reply);
+    void answerSignInNeeded(Upstream *upstream, bool urlElicitation, bool asToolResult,
+                            const nlohmann::json &id, std::shared_ptr<mcp::ReplyChannel> reply);
     void setLogLevel(mcp::ServerSession &session, const nlohmann::json &request,
                      std::shared_ptr<mcp::ReplyChannel> reply);
     void subscribe(mcp::ServerSession &session, const nlohmann::json &request,

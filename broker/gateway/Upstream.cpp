@@ -3,6 +3,7 @@
 #include "Logging.h"
 #include "mcp/JsonRpc.h"
 #include "mcp/StreamableHttpClient.h"
+#include "oauth/UpstreamAuthorization.h"
 
 #include <QDateTime>
 #include <QNetworkAccessManager>
@@ -22,6 +23,9 @@ constexpr int kMaxListPages = 100;
 constexpr qint64 kUnannouncedCatalogTtlMs = 2'000;
 constexpr int kFirstRetryMs = 2'000;
 constexpr int kMaxRetryMs = 60'000;
+// How long a call that needs sign-in waits for the sign-in page, to name it in its error.
+constexpr int kSignInPageWaitMs = 10'000;
+constexpr qint64 kSignInCheckIntervalMs = 5'000;
 
 // The server capability that announces a catalog kind.
 const char *capabilityKey(CatalogKind kind)
@@ -55,6 +59,64 @@ Upstream::~Upstream()
 {
     if (m_client)
         m_client->disconnectFromServer();
+    m_client.reset(); // before the authorization it uses
+}
+
+void Upstream::useOAuth(store::SecretStore *secrets, oauth::BrowserLauncher *browser)
+{
+    m_authorization
+            = std::make_shared<oauth::UpstreamAuthorization>(m_config, m_network, secrets, browser);
+    connect(m_authorization.get(), &oauth::UpstreamAuthorization::stateChanged, this,
+            &Upstream::onAuthorizationStateChanged);
+}
+
+void Upstream::onAuthorizationStateChanged()
+{
+    using AuthState = oauth::UpstreamAuthorization::State;
+    const AuthState state = m_authorization->state();
+    if (state == AuthState::SignedIn && m_client
+        && (m_state == State::NeedsSignIn || m_state == State::Failed)) {
+        qCInfo(lcGateway).noquote() << "Server" << name() << "is signed in; connecting";
+        m_retryTimer.stop();
+        setState(State::Connecting);
+        m_client->connectToServer();
+    } else if (state == AuthState::NeedsSignIn && m_state == State::Ready) {
+        // Signed out (or the refresh was refused): calls fail until the user signs in again.
+        setState(State::NeedsSignIn, m_authorization->signInNeededError().message);
+    } else {
+        Q_EMIT stateChanged(); // the sign-in state is part of what the status shows
+    }
+}
+
+void Upstream::requireSignIn(std::function<void(Error)> done)
+{
+    if (!m_authorization)
+        return done(Error::make(
+                Error::Kind::Unauthorized,
+                QStringLiteral("Server '%1' refused the broker's credentials.").arg(name())));
+    QPointer<Upstream> self(this);
+    auto answered = std::make_shared<bool>(false);
+    auto answer = [self, answered, done] {
+        if (*answered || !self)
+            return;
+        *answered = true;
+        done(self->m_authorization->signInNeededError());
+    };
+    if (!m_authorization->signInUrl().isEmpty())
+        return answer();
+    connect(m_authorization.get(), &oauth::UpstreamAuthorization::signInUrlReady, this, answer,
+            Qt::SingleShotConnection);
+    QTimer::singleShot(kSignInPageWaitMs, this, answer);
+    m_authorization->signIn([self, answered, done](Result<void> signedIn) {
+        if (signedIn || *answered || !self)
+            return;
+        // It failed before it had a page (discovery, registration): that is the answer.
+        *answered = true;
+        Error error = signedIn.error();
+        error.message = QStringLiteral("Server '%1' needs sign-in, but it cannot start: %2")
+                                .arg(self->name(), error.message);
+        done(error);
+    });
 }
 
 int Upstream::toolCount() const
@@ -105,13 +167,21 @@ void Upstream::start(Headers headers)
     // The broker passes sampling and elicitation requests on to the downstream client that made
     // the call; it says no for a client that cannot answer them.
     options.capabilities = {{"sampling", json::object()}, {"elicitation", json::object()}};
+    options.authorizer = m_authorization;
     m_client = std::make_unique<mcp::StreamableHttpClient>(options, m_network);
     connect(m_client.get(), &mcp::StreamableHttpClient::stateChanged, this,
             &Upstream::onClientStateChanged);
     connect(m_client.get(), &mcp::StreamableHttpClient::serverMessage, this,
             &Upstream::onServerMessage);
     setState(State::Connecting);
-    m_client->connectToServer();
+    if (!m_authorization)
+        return m_client->connectToServer();
+    // The tokens first, so that the first request already carries one.
+    QPointer<Upstream> self(this);
+    m_authorization->restore([self](Result<void>) {
+        if (self && self->m_client)
+            self->m_client->connectToServer();
+    });
 }
 
 void Upstream::fail(const Error &error)
@@ -153,6 +223,12 @@ void Upstream::onClientStateChanged()
         Q_EMIT catalogChanged(CatalogKind::Tools);
         break;
     case mcp::StreamableHttpClient::State::Failed: {
+        if (m_authorization && m_client->lastError().kind == Error::Kind::Unauthorized
+            && m_authorization->state() != oauth::UpstreamAuthorization::State::SignedIn) {
+            // Waits for a sign-in (onAuthorizationStateChanged), not for a timer.
+            setState(State::NeedsSignIn, m_client->lastError().message);
+            break;
+        }
         setState(State::Failed,
                  QStringLiteral("Server '%1': %2").arg(name(), m_client->lastError().message));
         const int delay = std::min(kFirstRetryMs << std::min(m_failures, 5), kMaxRetryMs);
@@ -166,7 +242,7 @@ void Upstream::onClientStateChanged()
         m_retryTimer.start(0);
         break;
     case mcp::StreamableHttpClient::State::Connecting:
-        if (m_state != State::Failed)
+        if (m_state != State::Failed && m_state != State::NeedsSignIn)
             setState(State::Connecting);
         break;
     }
@@ -219,6 +295,17 @@ void Upstream::catalog(CatalogKind kind, CatalogCallback done)
     Cache &cache = m_caches[kind];
     if (isFresh(kind, cache)) {
         done(cache.items);
+        return;
+    }
+    if (m_state == State::NeedsSignIn) {
+        // Another process (`mcp-broker login`) may have signed in since: a reconnect reads
+        // the keychain again. At most every few seconds, whatever the number of lists.
+        const qint64 now = QDateTime::currentMSecsSinceEpoch();
+        if (now - m_lastSignInCheckMs >= kSignInCheckIntervalMs) {
+            m_lastSignInCheckMs = now;
+            m_client->connectToServer();
+        }
+        done(Error::make(Error::Kind::Unauthorized, m_errorText));
         return;
     }
     if (m_state == State::Failed) {

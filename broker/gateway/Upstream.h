@@ -18,6 +18,13 @@ class QNetworkAccessManager;
 namespace mcpbroker::mcp {
 class StreamableHttpClient;
 }
+namespace mcpbroker::oauth {
+class BrowserLauncher;
+class UpstreamAuthorization;
+} // namespace mcpbroker::oauth
+namespace mcpbroker::store {
+class SecretStore;
+}
 
 namespace mcpbroker::gateway {
 
@@ -31,7 +38,7 @@ class Upstream : public QObject
 {
     Q_OBJECT
 public:
-    enum class State { Connecting, Ready, Failed };
+    enum class State { Connecting, Ready, Failed, NeedsSignIn };
     using Headers = QList<QPair<QByteArray, QByteArray>>;
     using CatalogCallback = std::function<void(Result<nlohmann::json> items)>;
 
@@ -47,6 +54,14 @@ public:
     State state() const { return m_state; }
     QString errorText() const { return m_errorText; }
     int toolCount() const;
+
+    // An OAuth upstream (auth "oauth"): its requests carry the tokens of a sign-in. Call before
+    // start(). `secrets` and `browser` must outlive the upstream.
+    void useOAuth(store::SecretStore *secrets, oauth::BrowserLauncher *browser);
+    oauth::UpstreamAuthorization *authorization() const { return m_authorization.get(); }
+    // The error for a call that needs the user to sign in: starts the sign-in (once, however
+    // many calls ask) and answers when its page is known, so the error can name it.
+    void requireSignIn(std::function<void(Error)> done);
 
     // Connects with these request headers (the credentials read from the keychain).
     void start(Headers headers);
@@ -85,6 +100,7 @@ private:
 
     void setState(State state, const QString &errorText = {});
     void onClientStateChanged();
+    void onAuthorizationStateChanged();
     void onServerMessage(const nlohmann::json &message);
     bool offers(CatalogKind kind) const;
     bool isFresh(CatalogKind kind, const Cache &cache) const;
@@ -95,6 +111,7 @@ private:
 
     store::ServerConfig m_config;
     QNetworkAccessManager *m_network;
+    std::shared_ptr<oauth::UpstreamAuthorization> m_authorization;
     std::unique_ptr<mcp::StreamableHttpClient> m_client;
     Headers m_headers;
     bool m_started = false;
@@ -103,6 +120,7 @@ private:
     std::map<CatalogKind, Cache> m_caches;
     QTimer m_retryTimer;
     int m_failures = 0;
+    qint64 m_lastSignInCheckMs = 0;
 };
 
 } // namespace mcpbroker::gateway

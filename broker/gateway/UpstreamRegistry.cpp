@@ -15,7 +15,7 @@ namespace {
 bool sameConnection(const store::ServerConfig &a, const store::ServerConfig &b)
 {
     return a.url == b.url && a.auth == b.auth && a.secretHeaderNames == b.secretHeaderNames
-            && a.requestTimeoutMs == b.requestTimeoutMs;
+            && a.oauth == b.oauth && a.requestTimeoutMs == b.requestTimeoutMs;
 }
 
 // Where each credential of a server lives in the keychain, and the header it becomes.
@@ -30,6 +30,7 @@ QList<CredentialSlot> credentialSlots(const store::ServerConfig &config)
 {
     switch (config.auth) {
     case store::UpstreamAuth::None:
+    case store::UpstreamAuth::OAuth: // tokens come from the sign-in (UpstreamAuthorization)
         return {};
     case store::UpstreamAuth::Bearer:
         return {{store::SecretKeys::bearer(config.name), "Authorization", "Bearer "}};
@@ -46,8 +47,9 @@ QList<CredentialSlot> credentialSlots(const store::ServerConfig &config)
 
 } // namespace
 
-UpstreamRegistry::UpstreamRegistry(store::SecretStore *secrets, QObject *parent)
-    : QObject(parent), m_secrets(secrets)
+UpstreamRegistry::UpstreamRegistry(store::SecretStore *secrets, oauth::BrowserLauncher *browser,
+                                   QObject *parent)
+    : QObject(parent), m_secrets(secrets), m_browser(browser)
 { }
 
 UpstreamRegistry::~UpstreamRegistry() = default;
@@ -66,6 +68,8 @@ void UpstreamRegistry::apply(const QList<store::ServerConfig> &servers)
             next.push_back(std::move(*existing));
         } else {
             auto upstream = std::make_unique<Upstream>(config, nullptr, this);
+            if (config.auth == store::UpstreamAuth::OAuth)
+                upstream->useOAuth(m_secrets, m_browser);
             const QString name = config.name;
             connect(upstream.get(), &Upstream::stateChanged, this,
                     [this, name] { Q_EMIT upstreamStateChanged(name); });

@@ -12,6 +12,9 @@
 namespace mcpbroker::store {
 class SecretStore;
 }
+namespace mcpbroker::oauth {
+class BrowserLauncher;
+}
 
 namespace mcpbroker::gateway {
 
@@ -21,7 +24,9 @@ class UpstreamRegistry : public QObject
 {
     Q_OBJECT
 public:
-    explicit UpstreamRegistry(store::SecretStore *secrets, QObject *parent = nullptr);
+    // `secrets` and `browser` (for OAuth sign-ins) must outlive the registry.
+    UpstreamRegistry(store::SecretStore *secrets, oauth::BrowserLauncher *browser,
+                     QObject *parent = nullptr);
     ~UpstreamRegistry() override;
 
     // Makes the set of enabled upstreams match `servers` (config order). Credentials are read
@@ -43,6 +48,7 @@ private:
     void loadCredentials(Upstream *upstream);
 
     store::SecretStore *m_secrets;
+    oauth::BrowserLauncher *m_browser;
     std::vector<std::unique_ptr<Upstream>> m_upstreams;
 };
 

@@ -21,6 +21,8 @@ inline constexpr int kInternalError = -32603;
 // Implementation-defined server errors (-32000 to -32099).
 inline constexpr int kUpstreamUnavailable = -32001;
 inline constexpr int kUpstreamTimeout = -32002;
+// MCP 2025-11-25: the request needs the user to visit a URL first (URL elicitation).
+inline constexpr int kUrlElicitationRequired = -32042;
 } // namespace ErrorCode
 
 enum class MessageKind { Request, Notification, Response, Invalid };
