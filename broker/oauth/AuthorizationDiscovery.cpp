@@ -68,6 +68,7 @@ struct AuthorizationDiscovery::Private
     QUrl serverUrl;
     QString serverName; // "the MCP server https://mcp.example.com/mcp"
     QStringList challengeScopes;
+    bool authorizationCode = true;
     Phase phase = Phase::ResourceMetadata;
     QList<QUrl> pending;
     int asked = 0; // URLs asked in the current phase
@@ -106,6 +107,11 @@ AuthorizationDiscovery::~AuthorizationDiscovery()
 {
     d->done = true;
     delete d->exchange.data(); // quietly: an exchange destroyed while running emits nothing
+}
+
+void AuthorizationDiscovery::setAuthorizationCodeRequired(bool required)
+{
+    d->authorizationCode = required;
 }
 
 void AuthorizationDiscovery::start(const QUrl &mcpServerUrl,
@@ -219,8 +225,11 @@ void AuthorizationDiscovery::Private::onDocument(const QByteArray &body)
         beginServerPhase(Phase::ServerMetadata, resource->authorizationServers.constFirst());
         return;
     }
+    AuthorizationServerMetadata::Expectations expectations;
+    expectations.authorizationCode = authorizationCode;
+    expectations.issuerOfSameOrigin = phase == Phase::LegacyServerMetadata;
     Result<AuthorizationServerMetadata> metadata
-            = AuthorizationServerMetadata::fromJson(body, issuer);
+            = AuthorizationServerMetadata::fromJson(body, issuer, expectations);
     if (!metadata) {
         finish(metadata.error());
         return;

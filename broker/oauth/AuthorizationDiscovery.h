@@ -54,6 +54,9 @@ public:
                                     int timeoutMs = kDefaultTimeoutMs, QObject *parent = nullptr);
     ~AuthorizationDiscovery() override;
 
+    // For the client_credentials grant: metadata without an authorization endpoint or PKCE
+    // is fine. Call before start().
+    void setAuthorizationCodeRequired(bool required);
     // `challenge`: the Bearer challenge of the server's 401, when there was one.
     void start(const QUrl &mcpServerUrl, const std::optional<BearerChallenge> &challenge);
     // Ends discovery with a Cancelled error (no-op once finished).

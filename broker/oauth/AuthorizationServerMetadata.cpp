@@ -18,10 +18,20 @@ bool sameIssuer(const QString &published, const QString &expected)
     return withoutTrailingSlash(published) == withoutTrailingSlash(expected);
 }
 
+bool sameOrigin(const QString &published, const QString &expected)
+{
+    const QUrl a(published);
+    const QUrl b(expected);
+    return a.scheme().toLower() == b.scheme().toLower() && a.host().toLower() == b.host().toLower()
+            && a.port(a.scheme() == u"https"_qs ? 443 : 80)
+            == b.port(b.scheme() == u"https"_qs ? 443 : 80);
+}
+
 } // namespace
 
 Result<AuthorizationServerMetadata>
-AuthorizationServerMetadata::fromJson(const QByteArray &json, const QString &expectedIssuer)
+AuthorizationServerMetadata::fromJson(const QByteArray &json, const QString &expectedIssuer,
+                                      const Expectations &expectations)
 {
     const QString subject = QStringLiteral("the authorization server %1").arg(expectedIssuer);
     Result<MetadataDocument> parsed = MetadataDocument::parse(json, subject);
@@ -34,12 +44,17 @@ AuthorizationServerMetadata::fromJson(const QByteArray &json, const QString &exp
     metadata.issuer = document.string("issuer");
     if (!document.error() && issuerUrl.hasQuery())
         document.fail(QStringLiteral("its issuer has a query component (RFC 8414 §2)"));
-    if (!document.error() && !sameIssuer(metadata.issuer, expectedIssuer)) {
+    const bool issuerAccepted = expectations.issuerOfSameOrigin
+            ? sameOrigin(metadata.issuer, expectedIssuer)
+            : sameIssuer(metadata.issuer, expectedIssuer);
+    if (!document.error() && !issuerAccepted) {
         // RFC 8414 §3.3: a document naming another issuer must not be used (mix-up attacks).
         document.fail(QStringLiteral("it names the issuer \"%1\" instead (RFC 8414 §3.3)")
                               .arg(metadata.issuer));
     }
-    metadata.authorizationEndpoint = document.endpoint("authorization_endpoint", Presence::Required);
+    metadata.authorizationEndpoint = document.endpoint(
+            "authorization_endpoint",
+            expectations.authorizationCode ? Presence::Required : Presence::Optional);
     metadata.tokenEndpoint = document.endpoint("token_endpoint", Presence::Required);
     metadata.registrationEndpoint = document.endpoint("registration_endpoint");
     metadata.revocationEndpoint = document.endpoint("revocation_endpoint");
@@ -49,21 +64,24 @@ AuthorizationServerMetadata::fromJson(const QByteArray &json, const QString &exp
             ? document.strings("grant_types_supported")
             : QStringList{u"authorization_code"_qs, u"implicit"_qs}; // RFC 8414 §2 default
     metadata.codeChallengeMethodsSupported = document.strings("code_challenge_methods_supported");
-    metadata.tokenEndpointAuthMethodsSupported = document.has("token_endpoint_auth_methods_supported")
+    metadata.tokenEndpointAuthMethodsSupported
+            = document.has("token_endpoint_auth_methods_supported")
             ? document.strings("token_endpoint_auth_methods_supported")
             : QStringList{u"client_secret_basic"_qs}; // RFC 8414 §2 default
-    metadata.clientIdMetadataDocumentSupported =
-            document.boolean("client_id_metadata_document_supported");
-    metadata.authorizationResponseIssParameterSupported =
-            document.boolean("authorization_response_iss_parameter_supported");
+    metadata.clientIdMetadataDocumentSupported
+            = document.boolean("client_id_metadata_document_supported");
+    metadata.authorizationResponseIssParameterSupported
+            = document.boolean("authorization_response_iss_parameter_supported");
 
-    if (!document.error() && !metadata.responseTypesSupported.isEmpty()
+    if (!document.error() && expectations.authorizationCode
+        && !metadata.responseTypesSupported.isEmpty()
         && !metadata.responseTypesSupported.contains(u"code"_qs)) {
         document.fail(QStringLiteral("it does not offer the authorization code flow "
                                      "(response_types_supported lacks \"code\")"));
     }
     // MCP 2025-11-25, "Authorization Code Protection": no advertised S256, no sign-in.
-    if (!document.error() && !metadata.codeChallengeMethodsSupported.contains(u"S256"_qs)) {
+    if (!document.error() && expectations.authorizationCode
+        && !metadata.codeChallengeMethodsSupported.contains(u"S256"_qs)) {
         const QString offered = metadata.codeChallengeMethodsSupported.isEmpty()
                 ? QStringLiteral("it advertises no PKCE support at all")
                 : QStringLiteral("it offers only %1")

@@ -21,8 +21,8 @@ struct AuthorizationServerMetadata
     QUrl revocationEndpoint;   // RFC 7009; empty when absent
     QStringList scopesSupported;
     QStringList responseTypesSupported;
-    QStringList grantTypesSupported;              // RFC 8414 default applied when absent
-    QStringList codeChallengeMethodsSupported;    // always contains "S256"
+    QStringList grantTypesSupported;               // RFC 8414 default applied when absent
+    QStringList codeChallengeMethodsSupported;     // always contains "S256"
     QStringList tokenEndpointAuthMethodsSupported; // RFC 8414 default applied when absent
     bool clientIdMetadataDocumentSupported = false;
     bool authorizationResponseIssParameterSupported = false; // RFC 9207 §3
@@ -32,8 +32,23 @@ struct AuthorizationServerMetadata
     // (a lone trailing "/" aside, which providers add or drop inconsistently); endpoints must
     // be https (http only to this computer); the server must support PKCE with S256, else it
     // is refused with a sentence saying so.
+    struct Expectations
+    {
+        // MCP 2025-03-26 servers without resource metadata may publish their metadata at the
+        // origin for an issuer below it (".../oauth"): then any issuer of that origin is
+        // accepted, else only `expectedIssuer` itself (RFC 8414 §3.3).
+        bool issuerOfSameOrigin = false;
+        // False for the client_credentials grant: no authorization endpoint or PKCE needed.
+        bool authorizationCode = true;
+    };
     static Result<AuthorizationServerMetadata> fromJson(const QByteArray &json,
-                                                        const QString &expectedIssuer);
+                                                        const QString &expectedIssuer,
+                                                        const Expectations &expectations);
+    static Result<AuthorizationServerMetadata> fromJson(const QByteArray &json,
+                                                        const QString &expectedIssuer)
+    {
+        return fromJson(json, expectedIssuer, Expectations());
+    }
 };
 
 } // namespace mcpbroker::oauth

@@ -18,8 +18,8 @@ bool isIssuerIdentifier(const QString &text)
 
 QUrl ProtectedResourceMetadata::canonicalResource(const QUrl &url)
 {
-    QUrl canonical = url.adjusted(QUrl::RemoveUserInfo | QUrl::RemoveFragment
-                                  | QUrl::StripTrailingSlash);
+    QUrl canonical
+            = url.adjusted(QUrl::RemoveUserInfo | QUrl::RemoveFragment | QUrl::StripTrailingSlash);
     canonical.setScheme(canonical.scheme().toLower());
     canonical.setHost(canonical.host().toLower());
     const QString scheme = canonical.scheme();
@@ -29,6 +29,21 @@ QUrl ProtectedResourceMetadata::canonicalResource(const QUrl &url)
     if (canonical.path() == QLatin1String("/"))
         canonical.setPath(QString());
     return canonical;
+}
+
+// RFC 9728 §3.3: the resource is the server's URL, or, for metadata at the root well-known
+// URL, the identifier it was built from: the origin, or a path above the server's on it.
+bool ProtectedResourceMetadata::describes(const QUrl &resource, const QUrl &serverUrl)
+{
+    const QUrl claimed = canonicalResource(resource);
+    const QUrl server = canonicalResource(serverUrl);
+    if (claimed == server)
+        return true;
+    if (claimed.scheme() != server.scheme() || claimed.host() != server.host()
+        || claimed.port() != server.port() || claimed.hasQuery())
+        return false;
+    const QString above = claimed.path();
+    return above.isEmpty() || server.path().startsWith(above + QLatin1Char('/'));
 }
 
 Result<ProtectedResourceMetadata> ProtectedResourceMetadata::fromJson(const QByteArray &json,
@@ -48,7 +63,7 @@ Result<ProtectedResourceMetadata> ProtectedResourceMetadata::fromJson(const QByt
     metadata.bearerMethodsSupported = document.strings("bearer_methods_supported");
     metadata.resourceName = document.string("resource_name");
 
-    if (!document.error() && canonicalResource(metadata.resource) != canonicalResource(serverUrl)) {
+    if (!document.error() && !describes(metadata.resource, serverUrl)) {
         // RFC 9728 §3.3: metadata describing another resource must not be used (it could
         // send our sign-in, and the token, to an authorization server of someone else's).
         document.fail(QStringLiteral("it describes the resource %1, not this server "

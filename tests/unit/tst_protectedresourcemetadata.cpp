@@ -50,6 +50,9 @@ private Q_SLOTS:
         QTest::newRow("default port") << u"https://mcp.example.com:443/mcp"_qs << QByteArray("\"https://mcp.example.com/mcp\"");
         QTest::newRow("root") << u"https://mcp.example.com/"_qs << QByteArray("\"https://mcp.example.com\"");
         QTest::newRow("loopback http") << u"http://127.0.0.1:3000/mcp"_qs << QByteArray("\"http://127.0.0.1:3000/mcp\"");
+        // RFC 9728 §3.3: metadata at the root well-known URL names the origin it was built from.
+        QTest::newRow("origin of root metadata") << u"https://mcp.example.com/mcp"_qs << QByteArray("\"https://mcp.example.com\"");
+        QTest::newRow("path above the server") << u"https://mcp.example.com/tenant/mcp"_qs << QByteArray("\"https://mcp.example.com/tenant\"");
     }
 
     void resourceMatchesInCanonicalForm()
@@ -66,7 +69,7 @@ private Q_SLOTS:
         QTest::addColumn<QByteArray>("resource");
         QTest::newRow("other host") << QByteArray("\"https://evil.example/mcp\"");
         QTest::newRow("other path") << QByteArray("\"https://mcp.example.com/other\"");
-        QTest::newRow("parent path") << QByteArray("\"https://mcp.example.com\"");
+        QTest::newRow("prefix inside a path segment") << QByteArray("\"https://mcp.example.com/m\"");
         QTest::newRow("other port") << QByteArray("\"https://mcp.example.com:8443/mcp\"");
         QTest::newRow("http instead of https") << QByteArray("\"http://mcp.example.com/mcp\"");
     }
