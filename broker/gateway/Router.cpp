@@ -363,7 +363,7 @@ void Router::list(mcp::ServerSession &session, CatalogKind kind, const json &req
                 if (result)
                     return reply->respond(makeResult(id, std::move(result).value()));
                 // Only a client of that one server's endpoint makes the broker ask for sign-in.
-                if (guard && scoped && scoped->authorization()
+                if (guard && scoped && scoped->needsSignIn()
                     && result.error().kind == Error::Kind::Unauthorized)
                     return answerSignInNeeded(scoped, urlElicitation, false, id, reply);
                 reply->respond(errorResponse(id, result.error()));
@@ -509,7 +509,7 @@ void Router::forward(mcp::ServerSession &session, const json &request, const Tar
                                                                     "while the call ran."))));
             return;
         }
-        if (result.error().kind == Error::Kind::Unauthorized && upstreamGuard->authorization()) {
+        if (result.error().kind == Error::Kind::Unauthorized && upstreamGuard->needsSignIn()) {
             answerSignInNeeded(upstreamGuard, urlElicitation, isToolCall, id, reply);
             return;
         }

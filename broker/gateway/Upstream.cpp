@@ -88,6 +88,12 @@ void Upstream::onAuthorizationStateChanged()
     }
 }
 
+bool Upstream::needsSignIn() const
+{
+    return m_authorization
+            && m_authorization->state() != oauth::UpstreamAuthorization::State::SignedIn;
+}
+
 void Upstream::requireSignIn(std::function<void(Error)> done)
 {
     if (!m_authorization)

@@ -59,6 +59,8 @@ public:
     // start(). `secrets` and `browser` must outlive the upstream.
     void useOAuth(store::SecretStore *secrets, oauth::BrowserLauncher *browser);
     oauth::UpstreamAuthorization *authorization() const { return m_authorization.get(); }
+    // An OAuth upstream without usable tokens (a refusal while signed in is not this).
+    bool needsSignIn() const;
     // The error for a call that needs the user to sign in: starts the sign-in (once, however
     // many calls ask) and answers when its page is known, so the error can name it.
     void requireSignIn(std::function<void(Error)> done);

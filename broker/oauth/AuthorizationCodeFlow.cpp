@@ -108,7 +108,6 @@ void AuthorizationCodeFlow::start(Request request)
             return self->finish(listening.error());
         self->d->redirectUri = listener->redirectUri();
         self->d->identity->forSignIn(self->d->request.server, self->d->redirectUri,
-                                     self->d->request.scopes,
                                      [self](Result<ClientIdentity::Identity> identity) {
                                          if (self && !self->d->done)
                                              self->onIdentity(std::move(identity));

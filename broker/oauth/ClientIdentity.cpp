@@ -83,10 +83,10 @@ void ClientIdentity::current(const AuthorizationServerMetadata &server, Callback
 }
 
 void ClientIdentity::forSignIn(const AuthorizationServerMetadata &server,
-                               const QString &redirectUri, const QStringList &scopes, Callback done)
+                               const QString &redirectUri, Callback done)
 {
     QPointer<ClientIdentity> self(this);
-    current(server, [self, server, redirectUri, scopes, done](Result<Identity> identity) {
+    current(server, [self, server, redirectUri, done](Result<Identity> identity) {
         if (!self)
             return;
         if (identity
@@ -97,7 +97,7 @@ void ClientIdentity::forSignIn(const AuthorizationServerMetadata &server,
             return done(std::move(identity));
         if (identity)
             TokenSet::wipe(identity.value().client.clientSecret);
-        self->registerAt(server, redirectUri, scopes, done);
+        self->registerAt(server, redirectUri, done);
     });
 }
 
@@ -176,8 +176,7 @@ void ClientIdentity::registered(const AuthorizationServerMetadata &server, Callb
 }
 
 void ClientIdentity::registerAt(const AuthorizationServerMetadata &server,
-                                const QString &redirectUri, const QStringList &scopes,
-                                Callback done)
+                                const QString &redirectUri, Callback done)
 {
     if (server.registrationEndpoint.isEmpty()) {
         QString advice = QStringLiteral("register MCP Broker there by hand (redirect URI "
@@ -230,9 +229,10 @@ void ClientIdentity::registerAt(const AuthorizationServerMetadata &server,
                                });
                 TokenSet::wipe(entry);
             });
+    // No `scope`: many servers take it as the most the client may ever ask for, and the kept
+    // registration must serve later step-ups too.
     ClientRegistration::Request request;
     request.redirectUris = {redirectUri};
-    request.scopes = scopes;
     request.authMethodsSupported = server.tokenEndpointAuthMethodsSupported;
     registration->registerClient(request);
 }

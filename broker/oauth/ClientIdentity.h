@@ -47,7 +47,7 @@ public:
     // The identity for a sign-in that redirects to `redirectUri`: current(), or a fresh
     // registration when there is none, it expired, or it does not list `redirectUri`.
     void forSignIn(const AuthorizationServerMetadata &server, const QString &redirectUri,
-                   const QStringList &scopes, Callback done);
+                   Callback done);
     // Forgets the registration kept for `issuer` (the server no longer knows the client).
     void forgetRegistration(const QString &issuer);
 
@@ -63,7 +63,7 @@ private:
     void configured(const AuthorizationServerMetadata &server, Callback done);
     void registered(const AuthorizationServerMetadata &server, Callback done);
     void registerAt(const AuthorizationServerMetadata &server, const QString &redirectUri,
-                    const QStringList &scopes, Callback done);
+                    Callback done);
     bool usesMetadataDocument(const AuthorizationServerMetadata &server) const;
 
     QString m_serverName;

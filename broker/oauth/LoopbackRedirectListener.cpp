@@ -192,12 +192,25 @@ void LoopbackRedirectListener::handle(const http::HttpRequest &request,
     finish(std::move(result), kCloseGraceMs);
 }
 
+// The values of a parameter of the redirect's query, which is form-encoded (RFC 6749 §4.1.2,
+// Appendix B): "+" is a space there, which QUrlQuery does not know.
+static QStringList formDecodedValues(const QUrlQuery &query, const QString &name)
+{
+    QStringList values;
+    for (const QString &encoded : query.allQueryItemValues(name, QUrl::FullyEncoded)) {
+        QByteArray bytes = encoded.toLatin1();
+        bytes.replace('+', "%20");
+        values.append(QUrl::fromPercentEncoding(bytes));
+    }
+    return values;
+}
+
 Result<QString> LoopbackRedirectListener::evaluate(const http::HttpRequest &request) const
 {
     const QUrlQuery &query = request.query;
     // RFC 6749 §4.1.2: each parameter at most once; a repeated one is an ambiguous answer.
     auto single = [&query](const QString &name, bool *repeated) {
-        const QStringList values = query.allQueryItemValues(name, QUrl::FullyDecoded);
+        const QStringList values = formDecodedValues(query, name);
         *repeated = values.size() > 1;
         return values.size() == 1 ? values.first() : QString();
     };
@@ -234,8 +247,8 @@ Result<QString> LoopbackRedirectListener::evaluate(const http::HttpRequest &requ
     // 3. An error from the authorization server (RFC 6749 §4.1.2.1).
     const QString error = single(QStringLiteral("error"), &repeated);
     if (!error.isNull() || repeated) {
-        const QString description = sanitized(
-                query.queryItemValue(QStringLiteral("error_description"), QUrl::FullyDecoded));
+        const QString description
+                = sanitized(formDecodedValues(query, QStringLiteral("error_description")).value(0));
         QString sentence = QStringLiteral("The authorization server did not grant access (%1)")
                                    .arg(sanitized(error));
         if (!description.isEmpty())

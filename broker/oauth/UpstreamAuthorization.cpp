@@ -157,6 +157,16 @@ void UpstreamAuthorization::currentToken(DoneCallback done)
 void UpstreamAuthorization::stepUp(const QStringList &wanted, DoneCallback done)
 {
     const QStringList granted = m_provider ? m_provider->scopes() : QStringList();
+    if (!wanted.isEmpty() && unite(granted, wanted).size() == granted.size()) {
+        // It asks for scopes the token has: signing in again cannot help.
+        return answerLater(this, std::move(done),
+                           Result<void>(Error::make(
+                                   Error::Kind::Unauthorized,
+                                   QStringLiteral("Server '%1' refuses the call although "
+                                                  "the broker holds the scopes it asks for "
+                                                  "(%2).")
+                                           .arg(m_server.name, wanted.join(QLatin1Char(' '))))));
+    }
     const QStringList scopes = unite(unite(granted, m_signInScopes), wanted);
     if (!m_failedStepUp.isEmpty() && sameScopes(scopes, m_failedStepUp)) {
         return answerLater(this, std::move(done),
@@ -285,6 +295,7 @@ void UpstreamAuthorization::discover(const std::optional<BearerChallenge> &chall
         return;
     m_discovery = new AuthorizationDiscovery(m_network, AuthorizationDiscovery::kDefaultTimeoutMs,
                                              this);
+    m_discovery->setAuthorizationCodeRequired(!m_server.oauth.clientCredentials);
     connect(m_discovery, &AuthorizationDiscovery::finished, this,
             &UpstreamAuthorization::onDiscovered);
     m_discovery->start(m_server.url, challenge);
@@ -372,13 +383,23 @@ void UpstreamAuthorization::signIn(DoneCallback done)
 
 QStringList UpstreamAuthorization::signInScopes() const
 {
+    QStringList scopes;
     if (!m_signInScopes.isEmpty())
-        return m_signInScopes;
-    if (!m_server.oauth.scopes.isEmpty())
-        return m_server.oauth.scopes;
-    if (!m_challengeScopes.isEmpty())
-        return m_challengeScopes;
-    return m_discovered ? m_discovered->scopes : QStringList();
+        scopes = m_signInScopes;
+    else if (!m_server.oauth.scopes.isEmpty())
+        scopes = m_server.oauth.scopes;
+    else if (!m_challengeScopes.isEmpty())
+        scopes = m_challengeScopes;
+    else if (m_discovered)
+        scopes = m_discovered->scopes;
+    // SEP-2207: ask for a refresh token where the authorization server says how, so the user
+    // is not sent back to the browser when the access token expires.
+    static const QString offlineAccess = QStringLiteral("offline_access");
+    if (!m_server.oauth.clientCredentials && m_record
+        && m_record->server.scopesSupported.contains(offlineAccess)
+        && !scopes.contains(offlineAccess))
+        scopes.append(offlineAccess);
+    return scopes;
 }
 
 void UpstreamAuthorization::startSignIn()
