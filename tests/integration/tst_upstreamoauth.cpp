@@ -1,0 +1,486 @@
+// Upstream OAuth end to end: the real broker signs in to a real MCP server protected by a real
+// authorization server (oidc-provider with DCR, PKCE, refresh-token rotation, resource
+// indicators and revocation), through a scripted browser ($BROWSER = oauth-browser.mjs, which
+// completes the login and consent pages by plain HTTP). Every test has its own authorization
+// server, protected server, broker and keychain entries (with-keyring.sh's throwaway keyring).
+
+#include "BrokerProcess.h"
+#include "McpHttp.h"
+#include "OAuthPeers.h"
+#include "Peers.h"
+
+#include "store/SecretStore.h"
+#include "store/ServerConfig.h"
+
+#include <QDateTime>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+
+using namespace mcpbroker::integration;
+using mcpbroker::Result;
+
+namespace {
+
+constexpr int kReadyTimeoutMs = 30'000;
+
+QJsonObject toolCall(const QString &tool, const QJsonObject &arguments = {})
+{
+    return {{QStringLiteral("name"), tool}, {QStringLiteral("arguments"), arguments}};
+}
+
+// The text of a tools/call result (its first text content), and whether it is an error.
+struct ToolAnswer
+{
+    bool answered = false;
+    bool isError = false;
+    int rpcError = 0;
+    QString text;
+};
+
+ToolAnswer toolAnswer(const QJsonObject &response)
+{
+    ToolAnswer answer;
+    if (response.contains(QStringLiteral("error"))) {
+        answer.answered = true;
+        answer.rpcError = response[QStringLiteral("error")][QStringLiteral("code")].toInt();
+        answer.text = response[QStringLiteral("error")][QStringLiteral("message")].toString();
+        return answer;
+    }
+    const QJsonObject result = response[QStringLiteral("result")].toObject();
+    if (result.isEmpty())
+        return answer;
+    answer.answered = true;
+    answer.isError = result[QStringLiteral("isError")].toBool();
+    const QJsonArray content = result[QStringLiteral("content")].toArray();
+    if (!content.isEmpty())
+        answer.text = content.first()[QStringLiteral("text")].toString();
+    return answer;
+}
+
+bool writeFile(const QString &path, const QByteArray &bytes)
+{
+    QFile file(path);
+    return file.open(QIODevice::WriteOnly | QIODevice::Truncate)
+            && file.write(bytes) == bytes.size();
+}
+
+int lineCount(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return 0;
+    return int(file.readAll().count('\n'));
+}
+
+bool writeKeychain(const QString &key, const QByteArray &secret)
+{
+    mcpbroker::store::SecretStore store(QStringLiteral("mcp-broker"), 10'000);
+    std::optional<bool> written;
+    store.write(key, secret, [&written](Result<void> result) { written = result.ok(); });
+    return QTest::qWaitFor([&written] { return written.has_value(); }, 15'000) && *written;
+}
+
+} // namespace
+
+class TestUpstreamOAuth : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void init();
+    void cleanup();
+
+    void signsInWithDynamicRegistrationWhenACallNeedsIt();
+    void signsInWithAPreRegisteredClient();
+    void usesClientCredentialsWithoutABrowser();
+    void refreshesOnceForConcurrentCallsAndKeepsTheRotatedToken();
+    void revokedRefreshTokenAsksForOneSignIn();
+    void stepsUpWhenTheServerWantsMoreScopes();
+    void refusesACallbackWithAWrongState();
+    void refusesAnAuthorizationResponseFromAnotherIssuer();
+    void refusesAnAuthorizationServerWithoutS256();
+    void reportsAnAuthorizationServerThatIsDown();
+
+private:
+    // Peers, config and broker for one test. `oauth` goes into the server's "oauth" entry.
+    void startEverything(const QStringList &serverArguments, const QJsonObject &oauth = {},
+                         const QStringList &resourceArguments = {});
+    bool startBroker();
+    McpSession openSession();
+    ToolAnswer call(const McpSession &session, const QString &tool,
+                    const QJsonObject &arguments = {});
+    // A first call fails with the sign-in sentence while the browser signs in; then calls work.
+    void signInThroughACall(McpSession *session);
+    QJsonObject serverStatus();
+    void waitUntilTokenExpired();
+    int browserLaunches() const { return lineCount(m_browserLog); }
+
+    QString m_server;
+    int m_testNumber = 0;
+    std::unique_ptr<OAuthPeers> m_peers;
+    std::unique_ptr<BrokerProcess> m_broker;
+    std::unique_ptr<QTemporaryDir> m_scratch;
+    QString m_browserLog;
+    McpHttp m_http;
+};
+
+void TestUpstreamOAuth::initTestCase()
+{
+    const QString missing = Peers::missing();
+    if (!missing.isEmpty())
+        QFAIL(qPrintable(missing));
+}
+
+void TestUpstreamOAuth::init()
+{
+    // Each test signs in to a server name of its own: the tests of a run share the keychain.
+    m_server = QStringLiteral("secure-%1").arg(++m_testNumber);
+    m_scratch = std::make_unique<QTemporaryDir>();
+    QVERIFY(m_scratch->isValid());
+    m_browserLog = m_scratch->filePath(QStringLiteral("browser.log"));
+    m_peers = std::make_unique<OAuthPeers>();
+    m_broker = std::make_unique<BrokerProcess>();
+    QProcessEnvironment &environment = m_broker->environment();
+    environment.insert(QStringLiteral("BROWSER"), OAuthPeers::browserScript());
+    environment.insert(QStringLiteral("MCPB_BROWSER_LOG"), m_browserLog);
+    environment.insert(QStringLiteral("QT_LOGGING_RULES"), QStringLiteral("mcpbroker.*.info=true"));
+}
+
+void TestUpstreamOAuth::cleanup()
+{
+    if (QTest::currentTestFailed()) {
+        qWarning().noquote() << m_broker->diagnostics();
+        qWarning().noquote() << m_peers->diagnostics();
+    }
+    m_broker.reset();
+    m_peers.reset();
+    m_scratch.reset();
+}
+
+void TestUpstreamOAuth::startEverything(const QStringList &serverArguments,
+                                        const QJsonObject &oauth,
+                                        const QStringList &resourceArguments)
+{
+    QString why;
+    QVERIFY2(m_peers->start(serverArguments, resourceArguments, &why), qPrintable(why));
+    QJsonObject server{{QStringLiteral("name"), m_server},
+                       {QStringLiteral("url"), m_peers->mcpUrl().toString()},
+                       {QStringLiteral("auth"), QStringLiteral("oauth")}};
+    if (!oauth.isEmpty())
+        server[QStringLiteral("oauth")] = oauth;
+    const QJsonObject config{{QStringLiteral("servers"), QJsonArray{server}}};
+    QVERIFY(writeFile(m_broker->configPath(), QJsonDocument(config).toJson()));
+    QVERIFY2(startBroker(), qPrintable(m_broker->diagnostics()));
+}
+
+bool TestUpstreamOAuth::startBroker()
+{
+    return m_broker->start();
+}
+
+McpSession TestUpstreamOAuth::openSession()
+{
+    McpSession session;
+    QString why;
+    if (!m_http.open(m_broker->serverEndpoint(m_server), QStringLiteral("2025-06-18"), &session,
+                     &why))
+        qWarning().noquote() << "initialize failed:" << why;
+    return session;
+}
+
+ToolAnswer TestUpstreamOAuth::call(const McpSession &session, const QString &tool,
+                                   const QJsonObject &arguments)
+{
+    const HttpResult result
+            = m_http.call(session, QStringLiteral("tools/call"), toolCall(tool, arguments), 7);
+    ToolAnswer answer = toolAnswer(result.response(7));
+    if (!answer.answered)
+        answer.text = result.describe();
+    return answer;
+}
+
+void TestUpstreamOAuth::signInThroughACall(McpSession *session)
+{
+    *session = openSession();
+    QVERIFY(!session->id.isEmpty());
+    const ToolAnswer first = call(*session, QStringLiteral("whoami"));
+    QVERIFY2(first.answered && first.isError, qPrintable(first.text));
+    QVERIFY2(first.text.contains(QStringLiteral("needs sign-in")), qPrintable(first.text));
+    QString status;
+    QVERIFY2(m_broker->waitForServerStates({{m_server, QStringLiteral("ready")}}, kReadyTimeoutMs,
+                                           &status),
+             qPrintable(status));
+    const ToolAnswer second = call(*session, QStringLiteral("whoami"));
+    QVERIFY2(second.answered && !second.isError, qPrintable(second.text));
+}
+
+QJsonObject TestUpstreamOAuth::serverStatus()
+{
+    const HttpResult answer = m_http.get(m_broker->statusUrl());
+    for (const QJsonValue server :
+         QJsonDocument::fromJson(answer.body)[QStringLiteral("servers")].toArray()) {
+        if (server[QStringLiteral("name")].toString() == m_server)
+            return server.toObject();
+    }
+    return {};
+}
+
+// Stops the broker so no proactive refresh happens, and waits out the access token.
+void TestUpstreamOAuth::waitUntilTokenExpired()
+{
+    const QString expiresAt = serverStatus()[QStringLiteral("tokenExpiresAt")].toString();
+    const QDateTime expiry = QDateTime::fromString(expiresAt, Qt::ISODate);
+    QVERIFY2(expiry.isValid(),
+             qPrintable(QStringLiteral("no expiry in the status: %1").arg(expiresAt)));
+    QVERIFY(m_broker->stop());
+    QTRY_VERIFY_WITH_TIMEOUT(QDateTime::currentDateTimeUtc() > expiry.addMSecs(500), 20'000);
+}
+
+// --- tests -------------------------------------------------------------------------------------
+
+void TestUpstreamOAuth::signsInWithDynamicRegistrationWhenACallNeedsIt()
+{
+    startEverything({});
+    QString status;
+    QVERIFY2(m_broker->waitForServerStates({{m_server, QStringLiteral("needs-sign-in")}},
+                                           kReadyTimeoutMs, &status),
+             qPrintable(status));
+    McpSession session;
+    signInThroughACall(&session);
+    if (QTest::currentTestFailed())
+        return;
+    const QJsonObject stats = m_peers->authorizationStats();
+    QCOMPARE(stats[QStringLiteral("registrations")].toInt(), 1);
+    QCOMPARE(m_peers->tokenRequests(QStringLiteral("authorization_code")), 1);
+    QCOMPARE(browserLaunches(), 1);
+    QCOMPARE(serverStatus()[QStringLiteral("signIn")].toString(), QStringLiteral("signed-in"));
+
+    // The sign-in is kept: a restarted broker needs no browser.
+    QVERIFY(m_broker->stop());
+    QVERIFY2(startBroker(), qPrintable(m_broker->diagnostics()));
+    QVERIFY2(m_broker->waitForServerStates({{m_server, QStringLiteral("ready")}}, kReadyTimeoutMs,
+                                           &status),
+             qPrintable(status));
+    session = openSession();
+    const ToolAnswer again = call(session, QStringLiteral("echo"),
+                                  {{QStringLiteral("text"), QStringLiteral("hello")}});
+    QVERIFY2(again.answered && !again.isError, qPrintable(again.text));
+    QCOMPARE(browserLaunches(), 1);
+}
+
+void TestUpstreamOAuth::signsInWithAPreRegisteredClient()
+{
+    const QByteArray secret = randomSecret("client-secret-");
+    QVERIFY(writeKeychain(mcpbroker::store::SecretKeys::oauthClientSecret(m_server), secret));
+    startEverything(
+            {QStringLiteral("--client-id"), QStringLiteral("broker-by-hand"),
+             QStringLiteral("--client-secret"), QString::fromLatin1(secret),
+             QStringLiteral("--client-auth"), QStringLiteral("client_secret_post")},
+            {{QStringLiteral("clientId"), QStringLiteral("broker-by-hand")},
+             {QStringLiteral("clientSecret"), true},
+             {QStringLiteral("tokenEndpointAuthMethod"), QStringLiteral("client_secret_post")}});
+    McpSession session;
+    signInThroughACall(&session);
+    if (QTest::currentTestFailed())
+        return;
+    QCOMPARE(m_peers->authorizationStats()[QStringLiteral("registrations")].toInt(), 0);
+    QVERIFY(!m_broker->serveProcess()->standardError().contains(secret));
+}
+
+void TestUpstreamOAuth::usesClientCredentialsWithoutABrowser()
+{
+    const QByteArray secret = randomSecret("m2m-secret-");
+    QVERIFY(writeKeychain(mcpbroker::store::SecretKeys::oauthClientSecret(m_server), secret));
+    startEverything({QStringLiteral("--client-id"), QStringLiteral("machine"),
+                     QStringLiteral("--client-secret"), QString::fromLatin1(secret),
+                     QStringLiteral("--client-credentials")},
+                    {{QStringLiteral("clientId"), QStringLiteral("machine")},
+                     {QStringLiteral("clientSecret"), true},
+                     {QStringLiteral("grant"), QStringLiteral("client_credentials")}});
+    QString status;
+    QVERIFY2(m_broker->waitForServerStates({{m_server, QStringLiteral("ready")}}, kReadyTimeoutMs,
+                                           &status),
+             qPrintable(status));
+    const McpSession session = openSession();
+    const ToolAnswer answer = call(session, QStringLiteral("whoami"));
+    QVERIFY2(answer.answered && !answer.isError, qPrintable(answer.text));
+    QCOMPARE(browserLaunches(), 0);
+    QCOMPARE(m_peers->tokenRequests(QStringLiteral("client_credentials")), 1);
+}
+
+void TestUpstreamOAuth::refreshesOnceForConcurrentCallsAndKeepsTheRotatedToken()
+{
+    startEverything({QStringLiteral("--access-token-ttl"), QStringLiteral("2")});
+    McpSession session;
+    signInThroughACall(&session);
+    if (QTest::currentTestFailed())
+        return;
+
+    for (int round = 1; round <= 2; ++round) {
+        waitUntilTokenExpired();
+        if (QTest::currentTestFailed())
+            return;
+        QVERIFY(m_peers->resetStats());
+        QVERIFY2(startBroker(), qPrintable(m_broker->diagnostics()));
+        session = openSession();
+        // 20 calls at once, each on its own connection, while the token is expired.
+        constexpr int kCalls = 20;
+        QNetworkAccessManager network;
+        QList<QNetworkReply *> replies;
+        for (int i = 0; i < kCalls; ++i) {
+            QNetworkRequest request(m_broker->serverEndpoint(m_server));
+            request.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
+            request.setRawHeader("Accept", "application/json, text/event-stream");
+            for (const auto &[name, value] : McpHttp::sessionHeaders(session))
+                request.setRawHeader(name, value);
+            replies.append(
+                    network.post(request,
+                                 McpHttp::request(QStringLiteral("tools/call"),
+                                                  toolCall(QStringLiteral("whoami")), 100 + i)));
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(std::all_of(replies.cbegin(), replies.cend(),
+                                             [](QNetworkReply *r) { return r->isFinished(); }),
+                                 30'000);
+        for (int i = 0; i < kCalls; ++i) {
+            HttpResult result;
+            result.finished = true;
+            result.status = replies[i]->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+            result.body = replies[i]->readAll();
+            result.headers.append({"Content-Type", replies[i]->rawHeader("Content-Type")});
+            const ToolAnswer answer = toolAnswer(result.response(100 + i));
+            QVERIFY2(answer.answered && !answer.isError,
+                     qPrintable(QStringLiteral("round %1, call %2: %3")
+                                        .arg(round)
+                                        .arg(i)
+                                        .arg(answer.answered ? answer.text : result.describe())));
+        }
+        qDeleteAll(replies);
+        // One refresh for all of them; the second round works only if the rotated refresh
+        // token of the first was kept (reusing the old one revokes the whole grant).
+        QCOMPARE(m_peers->tokenRequests(QStringLiteral("refresh_token")), 1);
+    }
+    QCOMPARE(browserLaunches(), 1);
+}
+
+void TestUpstreamOAuth::revokedRefreshTokenAsksForOneSignIn()
+{
+    startEverything({QStringLiteral("--access-token-ttl"), QStringLiteral("2")});
+    McpSession session;
+    signInThroughACall(&session);
+    if (QTest::currentTestFailed())
+        return;
+    waitUntilTokenExpired();
+    if (QTest::currentTestFailed())
+        return;
+    QVERIFY(m_peers->revokeAll());
+    // The user does not finish the next sign-in.
+    m_broker->environment().insert(QStringLiteral("MCPB_BROWSER_ACTION"), QStringLiteral("deny"));
+    QVERIFY2(startBroker(), qPrintable(m_broker->diagnostics()));
+    QString status;
+    QVERIFY2(m_broker->waitForServerStates({{m_server, QStringLiteral("needs-sign-in")}},
+                                           kReadyTimeoutMs, &status),
+             qPrintable(status));
+    // Several calls: each fails at once with the sentence, and one browser window opens.
+    session = openSession();
+    for (int i = 0; i < 3; ++i) {
+        QElapsedTimer timer;
+        timer.start();
+        const ToolAnswer answer = call(session, QStringLiteral("whoami"));
+        QVERIFY2(answer.answered && answer.isError, qPrintable(answer.text));
+        QVERIFY2(answer.text.contains(QStringLiteral("needs sign-in")), qPrintable(answer.text));
+        QVERIFY2(timer.elapsed() < 15'000, qPrintable(QString::number(timer.elapsed())));
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(browserLaunches(), 2, 10'000);
+}
+
+void TestUpstreamOAuth::stepsUpWhenTheServerWantsMoreScopes()
+{
+    startEverything({});
+    McpSession session;
+    signInThroughACall(&session);
+    if (QTest::currentTestFailed())
+        return;
+    // admin_action needs mcp:admin: 403 insufficient_scope, a second sign-in for the union of
+    // scopes, and the call goes through.
+    const ToolAnswer admin = call(session, QStringLiteral("admin_action"));
+    QVERIFY2(admin.answered && !admin.isError, qPrintable(admin.text));
+    QCOMPARE(browserLaunches(), 2);
+    const ToolAnswer whoami = call(session, QStringLiteral("whoami"));
+    QVERIFY2(whoami.text.contains(QStringLiteral("mcp:admin")), qPrintable(whoami.text));
+    QVERIFY2(whoami.text.contains(QStringLiteral("mcp:read")), qPrintable(whoami.text));
+}
+
+void TestUpstreamOAuth::refusesACallbackWithAWrongState()
+{
+    m_broker->environment().insert(QStringLiteral("MCPB_BROWSER_TAMPER"), QStringLiteral("state"));
+    startEverything({});
+    const McpSession session = openSession();
+    const ToolAnswer answer = call(session, QStringLiteral("whoami"));
+    QVERIFY2(answer.isError && answer.text.contains(QStringLiteral("needs sign-in")),
+             qPrintable(answer.text));
+    const auto failed = m_broker->serveProcess()->waitForStderrLine(
+            QRegularExpression(QStringLiteral("Sign-in to server %1 failed:.*state").arg(m_server)),
+            20'000);
+    QVERIFY2(failed.hasMatch(), qPrintable(m_broker->diagnostics()));
+    QCOMPARE(m_peers->tokenRequests(QStringLiteral("authorization_code")), 0);
+    QCOMPARE(serverStatus()[QStringLiteral("signIn")].toString(), QStringLiteral("needs-sign-in"));
+}
+
+void TestUpstreamOAuth::refusesAnAuthorizationResponseFromAnotherIssuer()
+{
+    startEverything({QStringLiteral("--wrong-iss")});
+    const McpSession session = openSession();
+    const ToolAnswer answer = call(session, QStringLiteral("whoami"));
+    QVERIFY2(answer.isError, qPrintable(answer.text));
+    const auto failed = m_broker->serveProcess()->waitForStderrLine(
+            QRegularExpression(
+                    QStringLiteral("Sign-in to server %1 failed:.*(iss|issuer)").arg(m_server)),
+            20'000);
+    QVERIFY2(failed.hasMatch(), qPrintable(m_broker->diagnostics()));
+    QCOMPARE(m_peers->tokenRequests(QStringLiteral("authorization_code")), 0);
+}
+
+void TestUpstreamOAuth::refusesAnAuthorizationServerWithoutS256()
+{
+    startEverything({QStringLiteral("--no-s256")});
+    const McpSession session = openSession();
+    const ToolAnswer answer = call(session, QStringLiteral("whoami"));
+    QVERIFY2(answer.isError && answer.text.contains(QStringLiteral("S256")),
+             qPrintable(answer.text));
+    QCOMPARE(browserLaunches(), 0);
+    QCOMPARE(m_peers->authorizationStats()[QStringLiteral("registrations")].toInt(), 0);
+}
+
+void TestUpstreamOAuth::reportsAnAuthorizationServerThatIsDown()
+{
+    startEverything({QStringLiteral("--access-token-ttl"), QStringLiteral("2")});
+    McpSession session;
+    signInThroughACall(&session);
+    if (QTest::currentTestFailed())
+        return;
+    waitUntilTokenExpired();
+    if (QTest::currentTestFailed())
+        return;
+    m_peers->stopAuthorizationServer();
+    QVERIFY2(startBroker(), qPrintable(m_broker->diagnostics()));
+    session = openSession();
+    const ToolAnswer answer = call(session, QStringLiteral("whoami"));
+    QVERIFY2(answer.isError && answer.text.contains(QStringLiteral("authorization server")),
+             qPrintable(answer.text));
+    // The tokens stay for when it is back; no browser for a server that is only down.
+    QCOMPARE(browserLaunches(), 1);
+}
+
+QTEST_GUILESS_MAIN(TestUpstreamOAuth)
+#include "tst_upstreamoauth.moc"
