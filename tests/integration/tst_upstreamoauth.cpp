@@ -102,6 +102,7 @@ private Q_SLOTS:
     void cleanup();
 
     void signsInWithDynamicRegistrationWhenACallNeedsIt();
+    void givesAUrlElicitationToAClientThatCanOpenUrls();
     void signsInWithAPreRegisteredClient();
     void usesClientCredentialsWithoutABrowser();
     void refreshesOnceForConcurrentCallsAndKeepsTheRotatedToken();
@@ -277,6 +278,34 @@ void TestUpstreamOAuth::signsInWithDynamicRegistrationWhenACallNeedsIt()
                                   {{QStringLiteral("text"), QStringLiteral("hello")}});
     QVERIFY2(again.answered && !again.isError, qPrintable(again.text));
     QCOMPARE(browserLaunches(), 1);
+}
+
+void TestUpstreamOAuth::givesAUrlElicitationToAClientThatCanOpenUrls()
+{
+    m_broker->environment().insert(QStringLiteral("MCPB_BROWSER_ACTION"), QStringLiteral("deny"));
+    startEverything({});
+    McpSession session;
+    QString why;
+    const QJsonObject urlElicitation{
+            {QStringLiteral("elicitation"), QJsonObject{{QStringLiteral("url"), QJsonObject{}}}}};
+    QVERIFY2(m_http.open(m_broker->serverEndpoint(m_server), QStringLiteral("2025-11-25"), &session,
+                         &why, {}, urlElicitation),
+             qPrintable(why));
+    const HttpResult result = m_http.call(session, QStringLiteral("tools/call"),
+                                          toolCall(QStringLiteral("whoami")), 9);
+    const QJsonObject error = result.response(9)[QStringLiteral("error")].toObject();
+    QVERIFY2(error[QStringLiteral("code")].toInt() == -32042, qPrintable(result.describe()));
+    const QJsonArray elicitations
+            = error[QStringLiteral("data")][QStringLiteral("elicitations")].toArray();
+    QCOMPARE(elicitations.size(), 1);
+    const QJsonObject elicitation = elicitations.first().toObject();
+    QCOMPARE(elicitation[QStringLiteral("mode")].toString(), QStringLiteral("url"));
+    QVERIFY(!elicitation[QStringLiteral("elicitationId")].toString().isEmpty());
+    QVERIFY(!elicitation[QStringLiteral("message")].toString().isEmpty());
+    const QUrl page(elicitation[QStringLiteral("url")].toString());
+    QCOMPARE(page.adjusted(QUrl::RemoveQuery).toString(),
+             m_peers->issuer() + QStringLiteral("/auth"));
+    QTRY_COMPARE_WITH_TIMEOUT(browserLaunches(), 1, 10'000);
 }
 
 void TestUpstreamOAuth::signsInWithAPreRegisteredClient()

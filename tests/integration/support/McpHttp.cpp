@@ -306,11 +306,12 @@ HttpResult McpHttp::exchangeOverSocket(const QUrl &url, const QByteArray &head,
     return result;
 }
 
-QByteArray McpHttp::initializeRequest(const QString &protocolVersion, int id)
+QByteArray McpHttp::initializeRequest(const QString &protocolVersion, int id,
+                                      const QJsonObject &capabilities)
 {
     const QJsonObject params{
             {QStringLiteral("protocolVersion"), protocolVersion},
-            {QStringLiteral("capabilities"), QJsonObject{}},
+            {QStringLiteral("capabilities"), capabilities},
             {QStringLiteral("clientInfo"),
              QJsonObject{{QStringLiteral("name"), QStringLiteral("mcpb-integration-tests")},
                          {QStringLiteral("version"), QStringLiteral("1.0.0")}}}};
@@ -336,9 +337,10 @@ QByteArray McpHttp::notification(const QString &method, const QJsonObject &param
 }
 
 bool McpHttp::open(const QUrl &url, const QString &protocolVersion, McpSession *session,
-                   QString *why, const RawHeaders &extraHeaders)
+                   QString *why, const RawHeaders &extraHeaders, const QJsonObject &capabilities)
 {
-    const HttpResult initialized = post(url, initializeRequest(protocolVersion), extraHeaders);
+    const HttpResult initialized
+            = post(url, initializeRequest(protocolVersion, 1, capabilities), extraHeaders);
     const QJsonObject answer = initialized.response(1);
     if (initialized.status != 200 || !answer.contains(QStringLiteral("result"))) {
         *why = QStringLiteral("initialize on %1: %2").arg(url.toString(), initialized.describe());

@@ -94,13 +94,14 @@ public:
     static HttpResult exchangeOverSocket(const QUrl &url, const QByteArray &head,
                                          const QByteArray &body, int timeoutMs = kDefaultTimeoutMs);
 
-    static QByteArray initializeRequest(const QString &protocolVersion, int id = 1);
+    static QByteArray initializeRequest(const QString &protocolVersion, int id = 1,
+                                        const QJsonObject &capabilities = {});
     static QByteArray request(const QString &method, const QJsonObject &params, int id);
     static QByteArray notification(const QString &method, const QJsonObject &params = {});
 
     // initialize + notifications/initialized. On failure returns false and says why in `why`.
     bool open(const QUrl &url, const QString &protocolVersion, McpSession *session, QString *why,
-              const RawHeaders &extraHeaders = {});
+              const RawHeaders &extraHeaders = {}, const QJsonObject &capabilities = {});
     // Mcp-Session-Id and MCP-Protocol-Version of `session`, plus `extra`.
     static RawHeaders sessionHeaders(const McpSession &session, const RawHeaders &extra = {});
     HttpResult call(const McpSession &session, const QString &method,
