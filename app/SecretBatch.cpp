@@ -20,6 +20,13 @@ QStringList SecretBatch::keysOf(const store::ServerConfig &server)
             keys.append(store::SecretKeys::header(server.name, header));
         return keys;
     }
+    case store::UpstreamAuth::OAuth: {
+        // The tokens are the sign-in's (UpstreamAuthorization::signOut removes them).
+        QStringList keys{store::SecretKeys::oauthSession(server.name)};
+        if (server.oauth.hasClientSecret)
+            keys.append(store::SecretKeys::oauthClientSecret(server.name));
+        return keys;
+    }
     }
     return {};
 }

@@ -4,9 +4,10 @@
 #include "ExitCode.h"
 #include "InstanceRecord.h"
 #include "ServerListing.h"
-#include "TextTable.h"
+#include "StatusReport.h"
 #include "store/ConfigStore.h"
 
+#include <QDateTime>
 #include <QNetworkAccessManager>
 #include <QNetworkProxy>
 #include <QNetworkReply>
@@ -15,54 +16,6 @@
 #include <nlohmann/json.hpp>
 
 namespace mcpbroker::app {
-
-namespace {
-
-using json = nlohmann::json;
-
-QString text(const json &object, const char *key)
-{
-    const auto it = object.find(key);
-    return it != object.end() && it->is_string()
-            ? QString::fromStdString(it->get<std::string>())
-            : QString();
-}
-
-// The broker's /status answer, or nullopt when it is not one.
-std::optional<json> parseStatus(const QByteArray &body)
-{
-    json status = json::parse(body.constBegin(), body.constEnd(), nullptr, false);
-    if (!status.is_object() || !status.contains("servers") || !status["servers"].is_array())
-        return std::nullopt;
-    for (const json &server : status["servers"]) {
-        if (!server.is_object())
-            return std::nullopt;
-    }
-    return status;
-}
-
-QStringList statusLines(const json &status)
-{
-    QStringList lines = {QStringLiteral("MCP Broker %1 is running: %2")
-                                 .arg(text(status, "version"), text(status, "endpoint"))};
-    if (status["servers"].empty()) {
-        lines.append(ServerListing::noServersHint());
-        return lines;
-    }
-    QList<QStringList> rows = {{QStringLiteral("NAME"), QStringLiteral("STATE"),
-                                QStringLiteral("TOOLS"), QStringLiteral("ERROR")}};
-    for (const json &server : status["servers"]) {
-        const auto tools = server.find("tools");
-        rows.append({text(server, "name"), text(server, "state"),
-                     tools != server.end() && tools->is_number_integer()
-                             ? QString::number(tools->get<long long>())
-                             : QString(),
-                     text(server, "error")});
-    }
-    return lines + TextTable::format(rows);
-}
-
-} // namespace
 
 StatusCommand::StatusCommand(Command command, QObject *parent)
     : AsyncCommand(std::move(command), parent), m_network(new QNetworkAccessManager(this))
@@ -81,8 +34,9 @@ void StatusCommand::start()
     }
     m_config = std::move(config).value();
     // Told, else where a running broker for this config noted it listens, else the config's.
-    m_port = command().port ? *command().port
-                            : InstanceRecord::port(command().configFilePath()).value_or(m_config.port);
+    m_port = command().port
+            ? *command().port
+            : InstanceRecord::port(command().configFilePath()).value_or(m_config.port);
 
     QNetworkRequest request(QUrl(QStringLiteral("http://127.0.0.1:%1/status").arg(m_port)));
     request.setTransferTimeout(kTimeoutMs);
@@ -121,7 +75,7 @@ void StatusCommand::onReply(QNetworkReply *reply)
     }
 
     const int httpStatus = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    const auto status = httpStatus == 200 ? parseStatus(reply->readAll()) : std::nullopt;
+    const auto status = httpStatus == 200 ? StatusReport::parse(reply->readAll()) : std::nullopt;
     if (!status) {
         Console::err(QStringLiteral("Something else answers on port %1 (HTTP %2): it is not MCP "
                                     "Broker.")
@@ -131,11 +85,12 @@ void StatusCommand::onReply(QNetworkReply *reply)
         return;
     }
     if (command().json) {
-        json answer = *status;
+        nlohmann::json answer = *status;
         answer["running"] = true;
         Console::out(QString::fromStdString(answer.dump(2)));
     } else {
-        Console::out(statusLines(*status).join(QLatin1Char('\n')));
+        Console::out(
+                StatusReport::lines(*status, QDateTime::currentDateTime()).join(QLatin1Char('\n')));
     }
     finish(kExitOk);
 }
@@ -147,9 +102,8 @@ void StatusCommand::reportNotRunning()
                                      .arg(m_port);
     if (command().json) {
         Console::err(sentence);
-        const nlohmann::ordered_json answer = {{"running", false},
-                             {"port", m_port},
-                             {"servers", ServerListing::toJson(m_config)}};
+        const nlohmann::ordered_json answer = {
+                {"running", false}, {"port", m_port}, {"servers", ServerListing::toJson(m_config)}};
         Console::out(QString::fromStdString(answer.dump(2)));
     } else {
         QStringList lines = {sentence};

@@ -9,9 +9,11 @@ class QNetworkReply;
 namespace mcpbroker::app {
 
 // `mcp-broker status [--json] [--port N]`: asks the broker running on this machine
-// (GET http://127.0.0.1:<port>/status, 3 s timeout) how each server is doing. Exit 0 when it
-// answered; 3 when nothing listens on the port (it then shows the configured servers);
-// 1 when something else answers there or the config cannot be loaded.
+// (GET http://127.0.0.1:<port>/status, 3 s timeout) how each server is doing: its state, tools
+// and error, and for OAuth servers the sign-in and when the token expires (StatusReport;
+// --json passes the broker's answer through). Exit 0 when it answered; 3 when nothing listens
+// on the port (it then shows the configured servers); 1 when something else answers there or
+// the config cannot be loaded.
 class StatusCommand : public AsyncCommand
 {
     Q_OBJECT

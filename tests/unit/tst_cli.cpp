@@ -1,10 +1,17 @@
-// The pure parts of the `mcp-broker` command line: argument parsing, header checks and the
-// splitting of standard input into secrets. No process, keychain or network here.
+// The pure parts of the `mcp-broker` command line: argument parsing, header checks, the
+// splitting of standard input into secrets and what `list` and `status` print. No process,
+// keychain or network here.
 
 #include "CommandLine.h"
 #include "HeaderField.h"
+#include "JsonCompare.h"
 #include "SecretInput.h"
+#include "ServerListing.h"
+#include "StatusReport.h"
+#include "store/ServerConfig.h"
 
+#include <QDateTime>
+#include <QRegularExpression>
 #include <QTest>
 
 using namespace mcpbroker;
@@ -196,6 +203,105 @@ private Q_SLOTS:
             if (value.size() > 1)
                 QVERIFY(!result.error().message.contains(QString::fromLatin1(value)));
         }
+    }
+
+    void listShowsOAuthAndTheClientIdButNoSecret()
+    {
+        store::BrokerConfig config;
+        store::ServerConfig registered;
+        registered.name = "notes";
+        registered.url = QUrl("https://notes.example/mcp");
+        registered.auth = store::UpstreamAuth::OAuth;
+        store::ServerConfig byHand = registered;
+        byHand.name = "ci";
+        byHand.oauth.clientId = "mcp-broker-ci";
+        byHand.oauth.hasClientSecret = true;
+        byHand.oauth.tokenEndpointAuthMethod = "client_secret_basic";
+        byHand.oauth.clientCredentials = true;
+        byHand.oauth.scopes = {"read"};
+        config.servers = {registered, byHand};
+
+        QCOMPARE(ServerListing::authDescription(registered), "oauth");
+        QCOMPARE(ServerListing::authDescription(byHand), "oauth (client mcp-broker-ci)");
+        const QString table = ServerListing::lines(config).join('\n');
+        QVERIFY2(table.contains("oauth (client mcp-broker-ci)"), qPrintable(table));
+
+        const nlohmann::ordered_json listed = ServerListing::toJson(config);
+        COMPARE_JSON(listed[0]["auth"], "oauth");
+        COMPARE_JSON(listed[0]["oauth"],
+                     (nlohmann::json{{"clientId", nullptr},
+                                     {"clientSecret", false},
+                                     {"tokenEndpointAuthMethod", nullptr},
+                                     {"clientMetadataUrl", nullptr},
+                                     {"grant", "authorization_code"},
+                                     {"scopes", nlohmann::json::array()}}));
+        COMPARE_JSON(listed[1]["oauth"],
+                     (nlohmann::json{{"clientId", "mcp-broker-ci"},
+                                     {"clientSecret", true},
+                                     {"tokenEndpointAuthMethod", "client_secret_basic"},
+                                     {"clientMetadataUrl", nullptr},
+                                     {"grant", "client_credentials"},
+                                     {"scopes", {"read"}}}));
+
+        store::ServerConfig bearer = registered;
+        bearer.auth = store::UpstreamAuth::Bearer;
+        bearer.oauth = {};
+        config.servers = {bearer};
+        QVERIFY(!ServerListing::toJson(config)[0].contains("oauth"));
+    }
+
+    void signInIsDescribedInWords()
+    {
+        const QDateTime now = QDateTime::currentDateTimeUtc();
+        const QDateTime later = now.addSecs(3600);
+        const QString laterLocal = later.toLocalTime().toString(
+                later.toLocalTime().date() == now.toLocalTime().date() ? "HH:mm"
+                                                                       : "yyyy-MM-dd HH:mm");
+        QCOMPARE(StatusReport::signInDescription("signed-in", later.toString(Qt::ISODate), now),
+                 "signed in, expires " + laterLocal);
+        QCOMPARE(StatusReport::signInDescription("signed-in", {}, now), "signed in");
+        QVERIFY(StatusReport::signInDescription("signed-in", now.addDays(-3).toString(Qt::ISODate),
+                                                now)
+                        .startsWith("signed in, token expired "
+                                    + now.addDays(-3).toLocalTime().toString("yyyy-MM-dd")));
+        QCOMPARE(StatusReport::signInDescription("needs-sign-in", {}, now), "needs sign-in");
+        QCOMPARE(StatusReport::signInDescription("signing-in", {}, now), "signing in");
+        QCOMPARE(StatusReport::signInDescription("unknown", {}, now), "unknown");
+    }
+
+    void statusHasASignInColumnOnlyWhenAServerSignsIn()
+    {
+        const QDateTime now = QDateTime::currentDateTimeUtc();
+        const nlohmann::json answer
+                = {{"version", "0.1.0"},
+                   {"endpoint", "http://127.0.0.1:7823/mcp"},
+                   {"servers",
+                    {{{"name", "docs"}, {"state", "ready"}, {"error", ""}, {"tools", 3}},
+                     {{"name", "notes"},
+                      {"state", "needs-sign-in"},
+                      {"tools", 0},
+                      {"signIn", "needs-sign-in"},
+                      {"tokenExpiresAt", nullptr},
+                      {"error", "Server 'notes' needs sign-in."}}}}};
+        const auto status = StatusReport::parse(QByteArray::fromStdString(answer.dump()));
+        QVERIFY(status);
+        const QStringList lines = StatusReport::lines(*status, now);
+        QCOMPARE(lines.size(), 4);
+        QVERIFY2(lines.at(1).contains(QRegularExpression("^NAME +STATE +SIGN-IN +TOOLS +ERROR$")),
+                 qPrintable(lines.at(1)));
+        QVERIFY2(lines.at(2).contains(QRegularExpression("^docs +ready +3$")),
+                 qPrintable(lines.at(2)));
+        QVERIFY2(lines.at(3).contains(
+                         QRegularExpression("^notes +needs-sign-in +needs sign-in +0 +Server")),
+                 qPrintable(lines.at(3)));
+
+        nlohmann::json plainAnswer = answer;
+        plainAnswer["servers"].erase(1);
+        const auto plain = StatusReport::parse(QByteArray::fromStdString(plainAnswer.dump()));
+        QVERIFY(plain);
+        QVERIFY(!StatusReport::lines(*plain, now).join('\n').contains("SIGN-IN"));
+        QVERIFY(!StatusReport::parse("{\"servers\": [1]}"));
+        QVERIFY(!StatusReport::parse("not json"));
     }
 
     void stdinLinesLoseTheirLineBreakAndCarriageReturn()
