@@ -22,14 +22,65 @@ QString headerValueName(const QString &header)
     return QStringLiteral("the value of header %1").arg(header);
 }
 
+// A secret `add` stores: where, the words that name it in prompts and errors, and its value
+// when the command line gave it (--header); the others come from standard input.
+struct SecretSource
+{
+    QString key;
+    QString what;
+    std::optional<QByteArray> value;
+};
+
+// In the order of standard input: the bearer token, the secret headers, the client secret.
+QList<SecretSource> secretSources(const Command &command)
+{
+    const QString &server = command.serverName;
+    QList<SecretSource> sources;
+    if (command.bearerFromStdin)
+        sources.append({store::SecretKeys::bearer(server), QStringLiteral("the bearer token"), {}});
+    for (const HeaderSecret &header : command.headers) {
+        sources.append({store::SecretKeys::header(server, header.name),
+                        headerValueName(header.name), header.value});
+    }
+    if (command.oauth && command.oauth->clientSecretFromStdin) {
+        sources.append({store::SecretKeys::oauthClientSecret(server),
+                        QStringLiteral("the client secret"),
+                        {}});
+    }
+    return sources;
+}
+
+// The settings `--oauth` and its options ask for; what the config would refuse, refused now,
+// before a secret is read.
+Result<store::OAuthSettings> oauthSettings(const OAuthOptions &options)
+{
+    store::OAuthSettings settings;
+    settings.clientId = options.clientId;
+    settings.hasClientSecret = options.clientSecretFromStdin;
+    settings.tokenEndpointAuthMethod = options.tokenEndpointAuthMethod;
+    settings.clientCredentials = options.clientCredentials;
+    settings.scopes = options.scopes;
+    if (!options.clientMetadataUrl.isEmpty()) {
+        settings.clientMetadataUrl = QUrl(options.clientMetadataUrl, QUrl::StrictMode);
+        const QUrl &url = settings.clientMetadataUrl;
+        if (!url.isValid() || url.scheme() != QLatin1String("https") || url.host().isEmpty()
+            || url.path().isEmpty() || url.path() == QLatin1String("/")) {
+            return Error::make(Error::Kind::InvalidInput,
+                               QStringLiteral("The client metadata URL must be an https URL with "
+                                              "a path, such as "
+                                              "https://example.com/mcp-broker/client.json."));
+        }
+    }
+    return settings;
+}
+
 } // namespace
 
 AddCommand::AddCommand(Command command, QObject *parent)
     : AsyncCommand(std::move(command), parent),
       m_keychain(new store::SecretStore(Broker::Options().keychainService,
                                         store::SecretStore::kDefaultTimeoutMs, this))
-{
-}
+{ }
 
 AddCommand::~AddCommand()
 {
@@ -46,9 +97,9 @@ void AddCommand::start()
     }
     m_server = std::move(server).value();
 
-    const auto fromCommandLine = std::find_if(
-            command().headers.cbegin(), command().headers.cend(),
-            [](const HeaderSecret &header) { return header.value.has_value(); });
+    const auto fromCommandLine
+            = std::find_if(command().headers.cbegin(), command().headers.cend(),
+                           [](const HeaderSecret &header) { return header.value.has_value(); });
     if (fromCommandLine != command().headers.cend()) {
         Console::err(QStringLiteral("Note: a header value given with --header is visible to other "
                                     "local processes (for example in `ps`); --header-stdin is "
@@ -56,12 +107,9 @@ void AddCommand::start()
     }
 
     QStringList fromStdin;
-    if (command().bearerFromStdin)
-        fromStdin.append(QStringLiteral("the bearer token for '%1'").arg(m_server.name));
-    for (const HeaderSecret &header : command().headers) {
-        if (!header.value)
-            fromStdin.append(QStringLiteral("%1 for '%2'")
-                                     .arg(headerValueName(header.name), m_server.name));
+    for (const SecretSource &source : secretSources(command())) {
+        if (!source.value)
+            fromStdin.append(QStringLiteral("%1 for '%2'").arg(source.what, m_server.name));
     }
     m_input = new SecretInput(fromStdin, this);
     m_input->read([this](Result<QList<QByteArray>> values) { onSecretsRead(std::move(values)); });
@@ -94,22 +142,30 @@ Result<store::ServerConfig> AddCommand::checkedServer() const
         if (auto valid = HeaderField::validateName(header.name); !valid)
             return valid.error();
         if (seen.contains(header.name.toLower())) {
-            return Error::make(Error::Kind::InvalidInput,
-                               QStringLiteral("The header \"%1\" is given more than once.")
-                                       .arg(header.name));
+            return Error::make(
+                    Error::Kind::InvalidInput,
+                    QStringLiteral("The header \"%1\" is given more than once.").arg(header.name));
         }
         seen.insert(header.name.toLower());
         if (header.value) {
-            if (auto valid = HeaderField::validateValue(*header.value, headerValueName(header.name));
+            if (auto valid
+                = HeaderField::validateValue(*header.value, headerValueName(header.name));
                 !valid)
                 return valid.error();
         }
         server.secretHeaderNames.append(header.name);
     }
-    if (command().bearerFromStdin)
+    if (command().bearerFromStdin) {
         server.auth = store::UpstreamAuth::Bearer;
-    else if (!server.secretHeaderNames.isEmpty())
+    } else if (!server.secretHeaderNames.isEmpty()) {
         server.auth = store::UpstreamAuth::Headers;
+    } else if (command().oauth) {
+        auto settings = oauthSettings(*command().oauth);
+        if (!settings)
+            return settings.error();
+        server.auth = store::UpstreamAuth::OAuth;
+        server.oauth = std::move(settings).value();
+    }
     return server;
 }
 
@@ -123,22 +179,18 @@ void AddCommand::onSecretsRead(Result<QList<QByteArray>> values)
         finish(kExitFailed);
         return;
     }
-    // Pair each value with its key, in the order of the options: the bearer token first. Moved,
-    // so that m_secrets holds the only reference that wipeSecrets() has to wipe.
+    // Pair each value with its key, in the order of secretSources(). Moved, so that m_secrets
+    // holds the only reference that wipeSecrets() has to wipe.
     QList<QByteArray> &read = values.value();
     qsizetype next = 0;
-    if (command().bearerFromStdin)
-        m_secrets.append({store::SecretKeys::bearer(m_server.name), std::move(read[next++])});
-    for (const HeaderSecret &header : command().headers) {
-        m_secrets.append({store::SecretKeys::header(m_server.name, header.name),
-                          header.value ? *header.value : std::move(read[next++])});
-    }
+    const QList<SecretSource> sources = secretSources(command());
+    for (const SecretSource &source : sources)
+        m_secrets.append({source.key, source.value ? *source.value : std::move(read[next++])});
 
     for (qsizetype i = 0; i < m_secrets.size(); ++i) {
-        const QString what = command().bearerFromStdin
-                ? QStringLiteral("the bearer token")
-                : headerValueName(command().headers.at(i).name);
-        if (auto valid = HeaderField::validateValue(m_secrets.at(i).value, what); !valid) {
+        // A client secret goes into a header or a form too: the same rules keep it intact.
+        if (auto valid = HeaderField::validateValue(m_secrets.at(i).value, sources.at(i).what);
+            !valid) {
             wipeSecrets();
             Console::err(valid.error().message);
             finish(kExitFailed);
@@ -188,7 +240,10 @@ void AddCommand::saveConfig(const QStringList &writtenKeys)
         failAndRollBack(saved.error().message, writtenKeys);
         return;
     }
-    Console::out(QStringLiteral("Added server '%1' (%2).").arg(m_server.name, m_server.url.toString()));
+    Console::out(
+            QStringLiteral("Added server '%1' (%2).").arg(m_server.name, m_server.url.toString()));
+    if (m_server.auth == store::UpstreamAuth::OAuth)
+        Console::out(QStringLiteral("Sign in with `mcp-broker login %1`.").arg(m_server.name));
     finish(kExitOk);
 }
 

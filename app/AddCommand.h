@@ -12,10 +12,12 @@ namespace mcpbroker::app {
 
 class SecretInput;
 
-// `mcp-broker add NAME URL [--bearer-stdin | --header-stdin HEADER… | --header 'K: V'…]`.
+// `mcp-broker add NAME URL [--bearer-stdin | --header-stdin HEADER… | --header 'K: V'… |
+// --oauth [--client-id ID [--client-secret-stdin] …]]`.
 // Checks everything it can before asking for a secret, reads the secrets (standard input or
 // command line), writes them to the keychain first and saves the config only then, so a config
-// never names a secret that is not there. A keychain failure leaves the config untouched; a
+// never names a secret that is not there. An OAuth server is added signed out: `login` signs
+// in. A keychain failure leaves the config untouched; a
 // config that cannot be saved takes the secrets just written out of the keychain again.
 class AddCommand : public AsyncCommand
 {

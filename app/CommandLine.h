@@ -19,22 +19,36 @@ struct HeaderSecret
     std::optional<QByteArray> value; // --header 'NAME: VALUE'; nullopt for --header-stdin NAME
 };
 
+// `add --oauth`: how MCP Broker identifies itself at the server's authorization server. All
+// optional; by default it registers itself (RFC 7591) and signs in with the browser.
+struct OAuthOptions
+{
+    QString clientId;                   // --client-id: a client registered by hand
+    bool clientSecretFromStdin = false; // --client-secret-stdin: its secret, read later
+    QString tokenEndpointAuthMethod;    // --token-auth, as the config spells it:
+                                        // "client_secret_basic", "client_secret_post", "none"
+    QString clientMetadataUrl;          // --client-metadata-url; checked by `add`
+    bool clientCredentials = false;     // --client-credentials: no browser, no person
+    QStringList scopes;                 // --scope, in the order given, each once
+};
+
 // What the user asked for, as parsed from the command line. Only syntax is checked here
 // (commands, options, argument counts); values such as server names and URLs are checked by
 // the command that uses them.
 struct Command
 {
-    enum class Kind { Serve, Add, List, Remove, Status, Help, Version };
+    enum class Kind { Serve, Add, List, Remove, Status, Login, Logout, Help, Version };
 
     Kind kind = Kind::Serve;
-    bool implicitServe = false;  // no command word was given
-    QString configPath;          // --config FILE; empty: ConfigStore::defaultPath()
-    std::optional<quint16> port; // serve (0 = any free port), status
-    QString serverName;          // add, remove
-    QString serverUrl;           // add
-    bool bearerFromStdin = false; // add
-    QList<HeaderSecret> headers; // add, in the order given
-    bool json = false;           // list, status
+    bool implicitServe = false;        // no command word was given
+    QString configPath;                // --config FILE; empty: ConfigStore::defaultPath()
+    std::optional<quint16> port;       // serve (0 = any free port), status
+    QString serverName;                // add, remove, login, logout
+    QString serverUrl;                 // add
+    bool bearerFromStdin = false;      // add
+    QList<HeaderSecret> headers;       // add, in the order given
+    std::optional<OAuthOptions> oauth; // add --oauth
+    bool json = false;                 // list, status
 
     QString configFilePath() const; // configPath, else ConfigStore::defaultPath()
 };

@@ -6,6 +6,8 @@
 #include "Console.h"
 #include "ExitCode.h"
 #include "ListCommand.h"
+#include "LoginCommand.h"
+#include "LogoutCommand.h"
 #include "RemoveCommand.h"
 #include "ServeCommand.h"
 #include "StatusCommand.h"
@@ -50,6 +52,10 @@ int CommandRunner::run(const Command &command)
         return runOnEventLoop(std::make_unique<RemoveCommand>(command));
     case Command::Kind::Status:
         return runOnEventLoop(std::make_unique<StatusCommand>(command));
+    case Command::Kind::Login:
+        return runOnEventLoop(std::make_unique<LoginCommand>(command));
+    case Command::Kind::Logout:
+        return runOnEventLoop(std::make_unique<LogoutCommand>(command));
     }
     return kExitFailed;
 }

@@ -1,6 +1,6 @@
 // The pure parts of the `mcp-broker` command line: argument parsing, header checks, the
 // splitting of standard input into secrets and what `list` and `status` print. No process,
-// keychain or network here.
+// keychain or network here (tst_clioauth runs the binary).
 
 #include "CommandLine.h"
 #include "HeaderField.h"
@@ -88,9 +88,9 @@ private Q_SLOTS:
 
     void addTakesNameUrlAndSecretsInOrder()
     {
-        const Command command = parsed({"add", "linear", "https://mcp.example/mcp", "--header-stdin",
-                                        "X-Api-Key", "--header", "X-Team:  red team ",
-                                        "--header-stdin=X-Other"});
+        const Command command
+                = parsed({"add", "linear", "https://mcp.example/mcp", "--header-stdin", "X-Api-Key",
+                          "--header", "X-Team:  red team ", "--header-stdin=X-Other"});
         QCOMPARE(command.kind, Command::Kind::Add);
         QCOMPARE(command.serverName, "linear");
         QCOMPARE(command.serverUrl, "https://mcp.example/mcp");
@@ -202,6 +202,163 @@ private Q_SLOTS:
             QVERIFY(result.error().message.startsWith("The value of header X-S3cret"));
             if (value.size() > 1)
                 QVERIFY(!result.error().message.contains(QString::fromLatin1(value)));
+        }
+    }
+
+    void addWithOAuthTakesEveryOption()
+    {
+        const Command command = parsed({"add", "ci", "https://ci.example/mcp", "--oauth",
+                                        "--client-id", "mcp-broker", "--client-secret-stdin",
+                                        "--token-auth", "post", "--client-credentials",
+                                        "--scope=read", "--scope", "write", "--scope", "read"});
+        QCOMPARE(command.kind, Command::Kind::Add);
+        QVERIFY(command.oauth);
+        QCOMPARE(command.oauth->clientId, "mcp-broker");
+        QVERIFY(command.oauth->clientSecretFromStdin);
+        QCOMPARE(command.oauth->tokenEndpointAuthMethod, "client_secret_post");
+        QVERIFY(command.oauth->clientCredentials);
+        QCOMPARE(command.oauth->scopes, QStringList({"read", "write"}));
+        QVERIFY(command.oauth->clientMetadataUrl.isEmpty());
+        QVERIFY(!command.bearerFromStdin);
+        QVERIFY(command.headers.isEmpty());
+    }
+
+    void addWithOAuthAloneRegistersLater()
+    {
+        const Command command = parsed({"add", "notes", "https://notes.example/mcp", "--oauth"});
+        QVERIFY(command.oauth);
+        QCOMPARE(command.oauth->clientId, QString());
+        QVERIFY(!command.oauth->clientSecretFromStdin);
+        QCOMPARE(command.oauth->tokenEndpointAuthMethod, QString());
+        QVERIFY(!parsed({"add", "notes", "https://notes.example/mcp"}).oauth);
+
+        const Command metadata = parsed({"--client-metadata-url", "https://me.example/client.json",
+                                         "add", "notes", "https://notes.example/mcp", "--oauth"});
+        QCOMPARE(metadata.oauth->clientMetadataUrl, "https://me.example/client.json");
+    }
+
+    void tokenAuthWordsAreTheConfigNames_data()
+    {
+        QTest::addColumn<QStringList>("extra");
+        QTest::addColumn<QString>("method");
+        QTest::newRow("basic") << QStringList{"--token-auth", "basic", "--client-secret-stdin"}
+                               << "client_secret_basic";
+        QTest::newRow("post") << QStringList{"--token-auth=post", "--client-secret-stdin"}
+                              << "client_secret_post";
+        QTest::newRow("none") << QStringList{"--token-auth", "none"} << "none";
+    }
+    void tokenAuthWordsAreTheConfigNames()
+    {
+        QFETCH(QStringList, extra);
+        QFETCH(QString, method);
+        const Command command = parsed(
+                QStringList{"add", "a", "https://x/", "--oauth", "--client-id", "id"} + extra);
+        QVERIFY(command.oauth);
+        QCOMPARE(command.oauth->tokenEndpointAuthMethod, method);
+    }
+
+    void oauthCombinationsThatMeanNothingAreRefused_data()
+    {
+        QTest::addColumn<QStringList>("options");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("oauth and bearer") << QStringList{"--oauth", "--bearer-stdin"}
+                                          << "Give either --oauth or --bearer-stdin, not both";
+        QTest::newRow("oauth and header-stdin") << QStringList{"--header-stdin", "X-Key", "--oauth"}
+                                                << "Give either --oauth or secret headers";
+        QTest::newRow("oauth and header") << QStringList{"--oauth", "--header", "X-Key: v"}
+                                          << "Give either --oauth or secret headers";
+        QTest::newRow("client id without oauth")
+                << QStringList{"--client-id", "id"} << "--client-id needs --oauth.";
+        QTest::newRow("client secret without oauth")
+                << QStringList{"--client-secret-stdin"} << "--client-secret-stdin needs --oauth.";
+        QTest::newRow("token auth without oauth")
+                << QStringList{"--token-auth", "none"} << "--token-auth needs --oauth.";
+        QTest::newRow("metadata url without oauth")
+                << QStringList{"--client-metadata-url", "https://me.example/c.json"}
+                << "--client-metadata-url needs --oauth.";
+        QTest::newRow("client credentials without oauth")
+                << QStringList{"--client-credentials"} << "--client-credentials needs --oauth.";
+        QTest::newRow("scope without oauth")
+                << QStringList{"--scope", "read"} << "--scope needs --oauth.";
+        QTest::newRow("client secret without client id")
+                << QStringList{"--oauth", "--client-secret-stdin"}
+                << "--client-secret-stdin needs --client-id";
+        QTest::newRow("client credentials without client id")
+                << QStringList{"--oauth", "--client-credentials"}
+                << "--client-credentials needs --client-id";
+        QTest::newRow("token auth without client id")
+                << QStringList{"--oauth", "--token-auth", "none"}
+                << "--token-auth needs --client-id";
+        QTest::newRow("client id and metadata url")
+                << QStringList{"--oauth", "--client-id", "id", "--client-metadata-url",
+                               "https://me.example/c.json"}
+                << "Give either --client-id or --client-metadata-url";
+        QTest::newRow("basic without a secret")
+                << QStringList{"--oauth", "--client-id", "id", "--token-auth", "basic"}
+                << "add --client-secret-stdin";
+        QTest::newRow("none with a secret")
+                << QStringList{"--oauth",      "--client-id", "id",
+                               "--token-auth", "none",        "--client-secret-stdin"}
+                << "--token-auth none sends no client secret";
+        QTest::newRow("unknown token auth")
+                << QStringList{"--oauth", "--client-id", "id", "--token-auth", "private_key_jwt"}
+                << "--token-auth needs basic, post or none.";
+        QTest::newRow("empty client id")
+                << QStringList{"--oauth", "--client-id="} << "--client-id needs a client ID.";
+        QTest::newRow("scope with a space")
+                << QStringList{"--oauth", "--scope", "read write"} << "--scope takes one scope";
+        QTest::newRow("empty scope")
+                << QStringList{"--oauth", "--scope="} << "--scope takes one scope";
+        QTest::newRow("oauth twice") << QStringList{"--oauth", "--oauth"} << "more than once";
+    }
+    void oauthCombinationsThatMeanNothingAreRefused()
+    {
+        QFETCH(QStringList, options);
+        QFETCH(QString, message);
+        const QString error = usageError(QStringList{"add", "a", "https://x/"} + options);
+        QVERIFY2(error.contains(message), qPrintable(error));
+    }
+
+    void aSecretOptionOnTheCommandLinePointsToStdinWithoutQuotingIt()
+    {
+        const QString secret = QStringLiteral("cs_0123456789SECRET");
+        const QString message = usageError({"add", "a", "https://x/", "--oauth", "--client-id",
+                                            "id", "--client-secret=" + secret});
+        QVERIFY2(message.contains("--client-secret-stdin"), qPrintable(message));
+        QVERIFY(!message.contains(secret));
+        const QString bearer = usageError({"add", "a", "https://x/", "--bearer", secret});
+        QVERIFY2(bearer.contains("--bearer-stdin"), qPrintable(bearer));
+        QVERIFY(!bearer.contains(secret));
+        QVERIFY(!usageError({"add", "a", "https://x/", "--oauth", "--client-id", "id",
+                             "--client-secret-stdin=" + secret})
+                         .contains(secret));
+    }
+
+    void loginAndLogoutTakeAServerName()
+    {
+        const Command login = parsed({"login", "github"});
+        QCOMPARE(login.kind, Command::Kind::Login);
+        QCOMPARE(login.serverName, "github");
+        const Command logout = parsed({"logout", "github", "--config", "/tmp/c.json"});
+        QCOMPARE(logout.kind, Command::Kind::Logout);
+        QCOMPARE(logout.serverName, "github");
+        QCOMPARE(logout.configPath, "/tmp/c.json");
+        QVERIFY(usageError({"login"}).contains("`mcp-broker login` needs NAME"));
+        QVERIFY(usageError({"logout"}).contains("`mcp-broker logout` needs NAME"));
+        QVERIFY(usageError({"login", "a", "b"}).contains("Too many arguments"));
+        QVERIFY(usageError({"logout", "a", "--json"}).contains("not an option"));
+        QVERIFY(usageError({"login", "a", "--client-id", "x"}).contains("not an option"));
+        QVERIFY(usageError({"remove", "a", "--oauth"}).contains("not an option"));
+    }
+
+    void helpNamesTheOAuthCommandsAndOptions()
+    {
+        for (const char *word :
+             {"login NAME", "logout NAME", "--oauth", "--client-id ID", "--client-secret-stdin",
+              "--token-auth basic|post|none", "--client-metadata-url URL", "--client-credentials",
+              "--scope SCOPE"}) {
+            QVERIFY2(CommandLine::usage().contains(QLatin1String(word)), word);
+            QVERIFY2(CommandLine::help().contains(QLatin1String(word)), word);
         }
     }
 

@@ -1,0 +1,43 @@
+#include "LoginCommand.h"
+
+#include "Console.h"
+#include "ExitCode.h"
+#include "ServerSignIn.h"
+#include "TerminationSignals.h"
+#include "oauth/UpstreamAuthorization.h"
+
+#include <QUrl>
+
+namespace mcpbroker::app {
+
+void LoginCommand::signInFound(ServerSignIn *signIn)
+{
+    const QString name = command().serverName;
+    // The browser flow waits minutes for the person; Ctrl-C ends it with a sentence.
+    auto *termination = new TerminationSignals(this);
+    connect(termination, &TerminationSignals::received, this, [this, name] {
+        Console::err(QStringLiteral("Interrupted: not signed in to '%1'.").arg(name));
+        finish(kExitFailed);
+    });
+
+    // The URL carries the state and the PKCE challenge, no secret.
+    connect(signIn->authorization(), &oauth::UpstreamAuthorization::signInUrlReady, this,
+            [](const QUrl &url) {
+                Console::err(QStringLiteral("Opening the sign-in page of %1 in your browser. If it "
+                                            "does not open, visit:\n  %2\nWaiting for the "
+                                            "sign-in to finish (Ctrl-C to give up).")
+                                     .arg(url.host(), url.toString(QUrl::FullyEncoded)));
+            });
+    signIn->authorization()->signIn([this, name](Result<void> signedIn) {
+        if (!signedIn) {
+            Console::err(QStringLiteral("Sign-in to '%1' failed: %2")
+                                 .arg(name, Console::sentence(signedIn.error().message)));
+            finish(kExitFailed);
+            return;
+        }
+        Console::out(QStringLiteral("Signed in to '%1'.").arg(name));
+        finish(kExitOk);
+    });
+}
+
+} // namespace mcpbroker::app

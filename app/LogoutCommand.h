@@ -1,0 +1,22 @@
+#pragma once
+
+#include "SignInCommand.h"
+
+namespace mcpbroker::app {
+
+// `mcp-broker logout NAME`: revokes the tokens of an OAuth server at its authorization server
+// when it offers revocation (RFC 7009), then deletes them and the sign-in record from the
+// keychain. Exit 0 once they are gone, also when nothing was signed in or revocation did not
+// work (a note on stderr says so); 1 for an unknown or non-OAuth server or a keychain that
+// fails.
+class LogoutCommand : public SignInCommand
+{
+    Q_OBJECT
+public:
+    using SignInCommand::SignInCommand;
+
+private:
+    void signInFound(ServerSignIn *signIn) override;
+};
+
+} // namespace mcpbroker::app
