@@ -146,9 +146,10 @@ void AuthorizationCodeFlow::onIdentity(Result<ClientIdentity::Identity> identity
 
     qCInfo(lcOAuth).noquote() << "Signing in to server" << d->request.serverName << "at"
                               << d->request.server.issuer << "in the browser";
-    if (auto opened = d->browser->open(url); !opened)
+    const Result<void> opened = d->browser->open(url);
+    if (!opened)
         qCWarning(lcOAuth).noquote() << "The browser did not open:" << opened.error().message;
-    Q_EMIT authorizationUrlReady(url);
+    Q_EMIT authorizationUrlReady(url, opened.ok());
 }
 
 void AuthorizationCodeFlow::onCode(const Result<QString> &code)

@@ -48,9 +48,9 @@ public:
     QUrl authorizationUrl() const;
 
 Q_SIGNALS:
-    // The browser has been asked to show `url` (also when it could not be started: the user
-    // may open the URL by hand until the flow times out).
-    void authorizationUrlReady(const QUrl &url);
+    // The sign-in page is `url`; `browserOpened` says whether a browser was started for it
+    // (if not, the user may open the URL by hand until the flow times out).
+    void authorizationUrlReady(const QUrl &url, bool browserOpened);
     void finished(const mcpbroker::Result<mcpbroker::oauth::TokenSet> &tokens);
 
 private:

@@ -91,8 +91,9 @@ public:
 
 Q_SIGNALS:
     void stateChanged(mcpbroker::oauth::UpstreamAuthorization::State state);
-    // A sign-in's page is known (and the browser was asked to show it).
-    void signInUrlReady(const QUrl &url);
+    // A sign-in's page is known; `browserOpened`: a browser was started for it. The URL holds
+    // the sign-in's state: show it to the user only when no browser opened.
+    void signInUrlReady(const QUrl &url, bool browserOpened);
 
 private:
     using Waiters = std::vector<DoneCallback>;
