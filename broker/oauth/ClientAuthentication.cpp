@@ -1,5 +1,9 @@
 #include "oauth/ClientAuthentication.h"
 
+#include "oauth/ClientAssertion.h"
+
+#include <QDateTime>
+
 namespace mcpbroker::oauth {
 
 std::optional<ClientAuthentication::Method>
@@ -11,6 +15,8 @@ ClientAuthentication::methodFromName(const QString &name)
         return Method::ClientSecretBasic;
     if (name == QLatin1String("client_secret_post"))
         return Method::ClientSecretPost;
+    if (name == QLatin1String("private_key_jwt"))
+        return Method::PrivateKeyJwt;
     return std::nullopt;
 }
 
@@ -23,21 +29,24 @@ QString ClientAuthentication::methodName(Method method)
         return QStringLiteral("client_secret_basic");
     case Method::ClientSecretPost:
         return QStringLiteral("client_secret_post");
+    case Method::PrivateKeyJwt:
+        return QStringLiteral("private_key_jwt");
     }
     return {};
 }
 
-void ClientAuthentication::apply(HttpExchange::FormFields &fields,
-                                 HttpExchange::HeaderList &headers) const
+Result<void> ClientAuthentication::apply(HttpExchange::FormFields &fields,
+                                         HttpExchange::HeaderList &headers,
+                                         QList<QByteArray> &secrets) const
 {
     switch (method) {
     case Method::None:
         fields.append({QStringLiteral("client_id"), clientId});
-        return;
+        return {};
     case Method::ClientSecretPost:
         fields.append({QStringLiteral("client_id"), clientId});
         fields.append({QStringLiteral("client_secret"), QString::fromUtf8(clientSecret)});
-        return;
+        return {};
     case Method::ClientSecretBasic: {
         // RFC 6749 §2.3.1: each part form-urlencoded first, then "id:secret" in
         // Base64 (RFC 7617).
@@ -45,9 +54,25 @@ void ClientAuthentication::apply(HttpExchange::FormFields &fields,
                 + HttpExchange::formEncode(QString::fromUtf8(clientSecret));
         headers.append({QByteArrayLiteral("Authorization"), "Basic " + userPass.toBase64()});
         userPass.fill('\0');
-        return;
+        return {};
+    }
+    case Method::PrivateKeyJwt: {
+        Result<QByteArray> assertion = ClientAssertion::create(
+                clientSecret, clientId, assertionAudience, QDateTime::currentSecsSinceEpoch());
+        if (!assertion)
+            return assertion.error();
+        // RFC 7521 §4.2 and RFC 6749 §3.2.1: client_id is optional beside an
+        // assertion whose sub names the client, and MAY be sent; it lets the
+        // server find the client's key before it parses the assertion.
+        fields.append({QStringLiteral("client_id"), clientId});
+        fields.append({QStringLiteral("client_assertion_type"),
+                       QString(ClientAssertion::kAssertionType)});
+        fields.append({QStringLiteral("client_assertion"), QString::fromLatin1(assertion.value())});
+        secrets.append(std::move(assertion).value());
+        return {};
     }
     }
+    return {};
 }
 
 } // namespace mcpbroker::oauth

@@ -70,12 +70,29 @@ void EndpointCall::authenticate(HttpExchange::FormFields &fields, HttpExchange::
 {
     if (!m_client.clientSecret.isEmpty())
         m_secrets.append(m_client.clientSecret);
-    m_client.apply(fields, headers);
+    const Result<void> applied = m_client.apply(fields, headers, m_secrets);
+    if (!applied) {
+        m_authenticationFailure = Error::make(
+                applied.error().kind,
+                Wording::sentence(QStringLiteral("MCP Broker cannot authenticate to %1. %2")
+                                          .arg(m_subject, applied.error().message)));
+    }
 }
 
 void EndpointCall::postForm(HttpExchange::FormFields &fields, HttpExchange::HeaderList &headers)
 {
-    m_exchange->postForm(m_endpoint, fields, headers);
+    if (m_authenticationFailure) {
+        // The exchange as context: a job destroyed before then hears nothing.
+        QMetaObject::invokeMethod(
+                m_exchange.data(),
+                [this, failure = *m_authenticationFailure] {
+                    if (!m_done)
+                        m_answer(failure);
+                },
+                Qt::QueuedConnection);
+    } else {
+        m_exchange->postForm(m_endpoint, fields, headers);
+    }
     for (auto &[name, value] : fields) {
         if (name != QLatin1String("grant_type") && name != QLatin1String("token_type_hint")
             && name != QLatin1String("resource"))

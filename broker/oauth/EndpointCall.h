@@ -11,6 +11,7 @@
 #include <QStringList>
 #include <QUrl>
 
+#include <functional>
 #include <optional>
 
 class QNetworkAccessManager;
@@ -62,7 +63,10 @@ public:
     // Whether the endpoint may receive a request: https, or http to this
     // computer.
     bool isAllowedEndpoint() const;
-    // Adds the client authentication to a request, and its secret to secrets().
+    // Adds the client authentication to a request, and its secrets to
+    // secrets(). When it cannot be added (a client assertion that cannot be
+    // signed), postForm() sends nothing and the job hears the error instead of
+    // an answer.
     void authenticate(HttpExchange::FormFields &fields, HttpExchange::HeaderList &headers);
 
     // A new exchange owned by `job`, whose answer goes to `onAnswer`.
@@ -72,9 +76,14 @@ public:
         m_job = job;
         m_exchange = new HttpExchange(m_network, m_subject, m_timeoutMs, job);
         QObject::connect(m_exchange, &HttpExchange::finished, job, onAnswer);
+        m_answer = [job, onAnswer](const Result<HttpExchange::Answer> &answer) {
+            (job->*onAnswer)(answer);
+        };
     }
     // POSTs the form to the endpoint on the opened exchange, then overwrites
-    // what was sent but the grant_type, token_type_hint and resource.
+    // what was sent but the grant_type, token_type_hint and resource. After a
+    // failed authenticate(), sends nothing and gives the job that failure from
+    // the event loop, as the exchange would give an answer.
     void postForm(HttpExchange::FormFields &fields, HttpExchange::HeaderList &headers);
     void postJson(const QByteArray &json);
 
@@ -116,6 +125,8 @@ private:
     QList<QByteArray> m_secrets;
     QPointer<QObject> m_job;
     QPointer<HttpExchange> m_exchange;
+    std::function<void(const Result<HttpExchange::Answer> &)> m_answer; // the job's onAnswer
+    std::optional<Error> m_authenticationFailure;
     bool m_started = false;
     bool m_done = false;
 };

@@ -6,12 +6,18 @@
 
 #include <QDateTime>
 #include <QElapsedTimer>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLoggingCategory>
 #include <QNetworkAccessManager>
 #include <QNetworkProxy>
 #include <QPointer>
 #include <QTcpServer>
 #include <QTest>
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include <functional>
 #include <memory>
@@ -87,6 +93,29 @@ QString why(const Result<T> &result)
 ClientAuthentication publicClient()
 {
     return {u"client-1"_qs, {}, ClientAuthentication::Method::None};
+}
+
+// A fresh EC P-256 private key, PKCS#8 PEM.
+QByteArray newPrivateKeyPem()
+{
+    EVP_PKEY *key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+    BIO *bio = BIO_new(BIO_s_mem());
+    if (!key || !bio || !PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr))
+        qFatal("cannot make a key");
+    char *data = nullptr;
+    const long size = BIO_get_mem_data(bio, &data);
+    QByteArray pem(data, qsizetype(size));
+    BIO_free(bio);
+    EVP_PKEY_free(key);
+    return pem;
+}
+
+// The JSON object of one part of a compact JWS.
+QJsonObject jwsPart(const QByteArray &jws, int part)
+{
+    return QJsonDocument::fromJson(QByteArray::fromBase64(jws.split('.').value(part),
+                                                          QByteArray::Base64UrlEncoding))
+            .object();
 }
 
 } // namespace
@@ -182,6 +211,69 @@ private Q_SLOTS:
                  QByteArray("grant_type=client_credentials&scope=tools%3Aread+tools%3Acall"
                             "&resource=https%3A%2F%2Fmcp.example.com%2Fmcp"
                             "&client_id=client-2&client_secret=s3cr%26t"));
+    }
+
+    void privateKeyJwtSendsASignedAssertionForTheIssuerAndLogsNeither()
+    {
+        LogWatch log(LogWatch::Forward::Nowhere);
+        QLoggingCategory::setFilterRules(u"mcpbroker.*=true\nqt.network.*=true"_qs);
+        log.install();
+        FakeTokenEndpoint endpoint;
+        const QByteArray pem = newPrivateKeyPem();
+        Call call(&m_network, endpoint.url(),
+                  {u"client-jwt"_qs, pem, ClientAuthentication::Method::PrivateKeyJwt,
+                   u"https://auth.example.com"_qs});
+        const qint64 before = QDateTime::currentSecsSinceEpoch();
+        call.request->requestClientCredentials({u"tools:read"_qs}, kResource);
+        QTRY_COMPARE(call.results.size(), size_t(1));
+        log.uninstall();
+        QLoggingCategory::setFilterRules(QString());
+        QVERIFY2(call.results.front().ok(), qPrintable(why(call.results.front())));
+
+        const http::HttpRequest &sent = endpoint.requests.front();
+        QVERIFY(!sent.hasHeader("Authorization"));
+        const QByteArray prefix = "grant_type=client_credentials&scope=tools%3Aread"
+                                  "&resource=https%3A%2F%2Fmcp.example.com%2Fmcp"
+                                  "&client_id=client-jwt"
+                                  "&client_assertion_type="
+                                  "urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"
+                                  "&client_assertion=";
+        QVERIFY2(sent.body.startsWith(prefix), sent.body.constData());
+        const QByteArray assertion = sent.body.mid(prefix.size());
+        QCOMPARE(assertion.count('.'), 2);
+        QCOMPARE(jwsPart(assertion, 0).value(u"alg"_qs).toString(), u"ES256"_qs);
+        const QJsonObject claims = jwsPart(assertion, 1);
+        QCOMPARE(claims.value(u"iss"_qs).toString(), u"client-jwt"_qs);
+        QCOMPARE(claims.value(u"sub"_qs).toString(), u"client-jwt"_qs);
+        QCOMPARE(claims.value(u"aud"_qs).toString(), u"https://auth.example.com"_qs);
+        const qint64 issuedAt = claims.value(u"iat"_qs).toInteger();
+        QVERIFY(issuedAt >= before && issuedAt <= QDateTime::currentSecsSinceEpoch());
+        QVERIFY(claims.value(u"exp"_qs).toInteger() > issuedAt);
+
+        QVERIFY(!log.lines().isEmpty());
+        for (const QString &line : log.lines()) {
+            QVERIFY2(!line.contains(QString::fromLatin1(assertion.split('.').at(2))),
+                     qPrintable(line));
+            QVERIFY2(!line.contains(QString::fromLatin1(pem.split('\n').at(1))), qPrintable(line));
+        }
+    }
+
+    void unusablePrivateKeyFailsWithoutSendingAnything()
+    {
+        FakeTokenEndpoint endpoint;
+        Call call(&m_network, endpoint.url(),
+                  {u"client-jwt"_qs, "SECRET-NOT-A-KEY",
+                   ClientAuthentication::Method::PrivateKeyJwt, u"https://auth.example.com"_qs});
+        call.request->requestClientCredentials({}, kResource);
+        QCOMPARE(call.results.size(), size_t(0)); // reported from the event loop
+        QTRY_COMPARE(call.results.size(), size_t(1));
+        const Result<TokenResponse> &result = call.results.front();
+        QVERIFY(!result.ok());
+        QCOMPARE(result.error().kind, Error::Kind::InvalidInput);
+        QVERIFY2(result.error().message.contains(u"127.0.0.1"_qs), qPrintable(why(result)));
+        QVERIFY2(result.error().message.contains(u"PEM private key"_qs), qPrintable(why(result)));
+        QVERIFY(!result.error().message.contains(u"SECRET"_qs));
+        QCOMPARE(endpoint.requests.size(), size_t(0));
     }
 
     void refreshWithoutOptionalFieldsKeepsRequestedScopesAndNoExpiry()
