@@ -106,6 +106,7 @@ void ClientIdentity::configured(const AuthorizationServerMetadata &server, Callb
     auto method = configuredMethod(m_settings, server);
     Identity identity;
     identity.client.clientId = m_settings.clientId;
+    identity.client.assertionAudience = server.issuer; // private_key_jwt: aud = the issuer
     if (method)
         identity.client.method = method.value();
     if (!method || !m_settings.hasClientSecret) {

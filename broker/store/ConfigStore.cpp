@@ -27,8 +27,9 @@
 //                                    //   server (for providers without dynamic registration)
 //           "clientSecret": true,    //   that client has a secret (kept in the keychain)
 //           "tokenEndpointAuthMethod": "client_secret_basic",
-//                                    //   or "client_secret_post" or "none"; default: the best
-//                                    //   one the server advertises
+//                                    //   or "client_secret_post", "none" or "private_key_jwt"
+//                                    //   (then the keychain holds the PEM private key instead
+//                                    //   of a secret); default: the best the server advertises
 //           "clientMetadataUrl": "https://example.com/mcp-broker.json",
 //                                    //   an https URL used as client id where the server
 //                                    //   supports Client ID Metadata Documents
@@ -467,15 +468,20 @@ public:
         }
         static const QStringList methods{QStringLiteral("client_secret_basic"),
                                          QStringLiteral("client_secret_post"),
-                                         QStringLiteral("none")};
+                                         QStringLiteral("private_key_jwt"), QStringLiteral("none")};
         if (!oauth.tokenEndpointAuthMethod.isEmpty()
             && !methods.contains(oauth.tokenEndpointAuthMethod))
             return problem(QStringLiteral("\"oauth.tokenEndpointAuthMethod\" is \"%1\", but it "
                                           "must be \"client_secret_basic\", "
-                                          "\"client_secret_post\" or \"none\"")
+                                          "\"client_secret_post\", \"private_key_jwt\" or "
+                                          "\"none\"")
                                    .arg(oauth.tokenEndpointAuthMethod));
         if (oauth.hasClientSecret && oauth.clientId.isEmpty())
             return problem(QStringLiteral("\"oauth.clientSecret\" needs \"oauth.clientId\""));
+        if (oauth.tokenEndpointAuthMethod == QLatin1String("private_key_jwt")
+            && !oauth.hasClientSecret)
+            return problem(QStringLiteral("\"private_key_jwt\" needs the private key in the "
+                                          "keychain (\"oauth.clientSecret\": true)"));
         if (oauth.clientCredentials && oauth.clientId.isEmpty())
             return problem(QStringLiteral("the client_credentials grant needs \"oauth.clientId\" "
                                           "(a client registered at the authorization server)"));
