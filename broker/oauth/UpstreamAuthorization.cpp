@@ -192,14 +192,27 @@ void UpstreamAuthorization::stepUp(const QStringList &wanted, DoneCallback done)
 
 void UpstreamAuthorization::restore(DoneCallback done)
 {
+    QPointer<UpstreamAuthorization> self(this);
+    loadRecord([self, done](Result<void> loaded) {
+        if (!self)
+            return;
+        if (!loaded)
+            return done(loaded);
+        self->currentToken(done);
+    });
+}
+
+// Reads the sign-in record from the keychain, once per run (again after a keychain error).
+void UpstreamAuthorization::loadRecord(DoneCallback done)
+{
     if (m_restored)
-        return currentToken(std::move(done));
+        return answerLater(this, std::move(done), Result<void>());
     m_restoreWaiters.push_back(std::move(done));
     if (m_restoreWaiters.size() > 1)
         return;
     if (!m_secrets) {
         m_restored = true;
-        return answerAll(m_restoreWaiters, signInNeededError());
+        return answerAll(m_restoreWaiters, Result<void>());
     }
     QPointer<UpstreamAuthorization> self(this);
     m_secrets->read(store::SecretKeys::oauthSession(m_server.name),
@@ -216,8 +229,7 @@ void UpstreamAuthorization::restore(DoneCallback done)
                                 self->adoptRecord(std::move(record).value());
                         }
                         self->emitState();
-                        for (DoneCallback &waiter : std::exchange(self->m_restoreWaiters, {}))
-                            self->currentToken(std::move(waiter));
+                        answerAll(self->m_restoreWaiters, Result<void>());
                     });
 }
 
@@ -255,6 +267,26 @@ void UpstreamAuthorization::saveRecord()
 
 void UpstreamAuthorization::refresh(const QByteArray &refreshToken,
                                     std::function<void(Result<TokenSet>)> done)
+{
+    if (!m_secrets)
+        return refreshAs(refreshToken, std::move(done));
+    // `mcp-broker logout` in another process removes the record: then this one is signed out
+    // too, rather than writing refreshed tokens back that nothing points to.
+    QPointer<UpstreamAuthorization> self(this);
+    m_secrets->read(store::SecretKeys::oauthSession(m_server.name),
+                    [self, refreshToken, done](Result<QByteArray> entry) {
+                        if (!self)
+                            return;
+                        if (!entry && entry.error().kind == Error::Kind::NotFound)
+                            return done(Error::make(Error::Kind::Unauthorized,
+                                                    QStringLiteral("Server '%1' was signed out.")
+                                                            .arg(self->m_server.name)));
+                        self->refreshAs(refreshToken, done);
+                    });
+}
+
+void UpstreamAuthorization::refreshAs(const QByteArray &refreshToken,
+                                      std::function<void(Result<TokenSet>)> done)
 {
     const SignInRecord record = *m_record;
     QPointer<UpstreamAuthorization> self(this);
@@ -488,9 +520,12 @@ void UpstreamAuthorization::signOut(SignOutCallback done)
     if (m_flow)
         m_flow->cancel();
     QPointer<UpstreamAuthorization> self(this);
-    restore([self, done](Result<void>) {
+    // Only the record: reading the tokens through the provider could refresh them first.
+    loadRecord([self, done](Result<void> loaded) {
         if (!self)
             return;
+        if (!loaded)
+            return done(loaded.error());
         if (!self->m_record)
             return self->forgetLocally({}, done);
         self->revokeThenForget(done);
@@ -505,81 +540,56 @@ void UpstreamAuthorization::revokeThenForget(SignOutCallback done)
             record.server.issuer, record.resource, [self, record, done](Result<TokenSet> tokens) {
                 if (!self)
                     return;
-                if (!tokens || record.server.revocationEndpoint.isEmpty()) {
-                    if (tokens)
-                        tokens.value().wipe();
-                    const QString note = tokens
-                            ? QStringLiteral(
-                                    "The authorization server offers no revocation; the tokens "
-                                    "stay valid there until they expire.")
-                            : QString();
-                    return self->forgetLocally(note, done);
+                if (!tokens)
+                    return self->forgetLocally({}, done);
+                if (record.server.revocationEndpoint.isEmpty()) {
+                    tokens.value().wipe();
+                    return self->forgetLocally(
+                            QStringLiteral("The authorization server offers no "
+                                           "revocation; the tokens stay valid there "
+                                           "until they expire."),
+                            done);
                 }
                 self->m_identity->current(
                         record.server,
                         [self, record, tokens = tokens.value(),
                          done](Result<ClientIdentity::Identity> identity) mutable {
-                            if (!self)
-                                return tokens.wipe();
-                            if (!identity) {
+                            if (!self || !identity) {
                                 tokens.wipe();
-                                return self->forgetLocally(identity.error().message, done);
+                                if (self)
+                                    self->forgetLocally(identity.error().message, done);
+                                return;
                             }
                             // RFC 7009 §2.1: revoking the refresh token ends the grant, its access tokens
-                            // included; only without one is the access token revoked (a JWT access token
-                            // often cannot be: unsupported_token_type).
-                            struct Revocation
-                            {
-                                QByteArray token;
-                                TokenRevocation::TokenTypeHint hint;
-                            };
-                            auto queue = std::make_shared<std::vector<Revocation>>();
-                            if (!tokens.refreshToken.isEmpty())
-                                queue->push_back({tokens.refreshToken,
-                                                  TokenRevocation::TokenTypeHint::RefreshToken});
-                            else if (!tokens.accessToken.isEmpty())
-                                queue->push_back({tokens.accessToken,
-                                                  TokenRevocation::TokenTypeHint::AccessToken});
+                            // included; only without one is the access token revoked.
+                            const bool hasRefreshToken = !tokens.refreshToken.isEmpty();
+                            QByteArray token
+                                    = hasRefreshToken ? tokens.refreshToken : tokens.accessToken;
                             tokens.wipe();
-                            auto client = identity.value().client;
-                            auto next = std::make_shared<std::function<void()>>();
-                            *next = [self, record, client, queue, next, done] {
-                                if (!self)
-                                    return;
-                                if (queue->empty()) {
-                                    *next = nullptr; // breaks the cycle
-                                    return self->forgetLocally({}, done);
-                                }
-                                Revocation revocation = queue->front();
-                                queue->erase(queue->begin());
-                                auto *request = new TokenRevocation(
-                                        self->m_network, record.server.revocationEndpoint, client,
-                                        TokenRevocation::kDefaultTimeoutMs, self.data());
-                                connect(request, &TokenRevocation::finished, self.data(),
-                                        [self, request, queue, next,
-                                         done](const Result<void> &revoked) {
-                                            request->deleteLater();
-                                            if (!self)
-                                                return;
-                                            if (!revoked) {
-                                                for (Revocation &left : *queue)
-                                                    TokenSet::wipe(left.token);
-                                                *next = nullptr;
-                                                return self->forgetLocally(
-                                                        QStringLiteral("The authorization server "
-                                                                       "was not told "
-                                                                       "(%1); the tokens stay "
-                                                                       "valid there until "
-                                                                       "they expire.")
-                                                                .arg(revoked.error().message),
-                                                        done);
-                                            }
-                                            (*next)();
-                                        });
-                                request->revoke(revocation.token, revocation.hint);
-                                TokenSet::wipe(revocation.token);
-                            };
-                            (*next)();
+                            auto *request = new TokenRevocation(
+                                    self->m_network, record.server.revocationEndpoint,
+                                    identity.value().client, TokenRevocation::kDefaultTimeoutMs,
+                                    self.data());
+                            connect(request, &TokenRevocation::finished, self.data(),
+                                    [self, request, done](const Result<void> &revoked) {
+                                        request->deleteLater();
+                                        if (!self)
+                                            return;
+                                        const QString note = revoked
+                                                ? QString()
+                                                : QStringLiteral("The authorization server did not "
+                                                                 "revoke the "
+                                                                 "tokens, which stay valid there "
+                                                                 "until they "
+                                                                 "expire. Its answer: %1")
+                                                          .arg(revoked.error().message);
+                                        self->forgetLocally(note, done);
+                                    });
+                            request->revoke(token,
+                                            hasRefreshToken
+                                                    ? TokenRevocation::TokenTypeHint::RefreshToken
+                                                    : TokenRevocation::TokenTypeHint::AccessToken);
+                            TokenSet::wipe(token);
                         });
             });
 }

@@ -98,6 +98,7 @@ Q_SIGNALS:
 private:
     using Waiters = std::vector<DoneCallback>;
 
+    void loadRecord(DoneCallback done);
     void discover(const std::optional<BearerChallenge> &challenge, DoneCallback done);
     void probeForChallenge(DoneCallback done);
     void onDiscovered(const Result<Discovered> &discovered);
@@ -110,6 +111,7 @@ private:
     void signInWithBrowser();
     void onSignedIn(Result<TokenSet> tokens);
     void refresh(const QByteArray &refreshToken, std::function<void(Result<TokenSet>)> done);
+    void refreshAs(const QByteArray &refreshToken, std::function<void(Result<TokenSet>)> done);
     void revokeThenForget(SignOutCallback done);
     void forgetLocally(const QString &note, SignOutCallback done);
     QStringList signInScopes() const;
