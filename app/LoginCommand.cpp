@@ -22,11 +22,18 @@ void LoginCommand::signInFound(ServerSignIn *signIn)
 
     // The URL carries the state and the PKCE challenge, no secret.
     connect(signIn->authorization(), &oauth::UpstreamAuthorization::signInUrlReady, this,
-            [](const QUrl &url) {
-                Console::err(QStringLiteral("Opening the sign-in page of %1 in your browser. If it "
-                                            "does not open, visit:\n  %2\nWaiting for the "
-                                            "sign-in to finish (Ctrl-C to give up).")
-                                     .arg(url.host(), url.toString(QUrl::FullyEncoded)));
+            [](const QUrl &url, bool browserOpened) {
+                // The address carries the sign-in's state: shown only when it must be typed.
+                if (browserOpened)
+                    Console::err(QStringLiteral("Opened the sign-in page of %1 in your browser. "
+                                                "Waiting for the sign-in to finish (Ctrl-C to "
+                                                "give up).")
+                                         .arg(url.host()));
+                else
+                    Console::err(QStringLiteral("No browser could be opened. Open this address "
+                                                "to sign in at %1:\n  %2\nWaiting for the "
+                                                "sign-in to finish (Ctrl-C to give up).")
+                                         .arg(url.host(), url.toString(QUrl::FullyEncoded)));
             });
     signIn->authorization()->signIn([this, name](Result<void> signedIn) {
         if (!signedIn) {

@@ -278,6 +278,25 @@ void TestUpstreamOAuth::signsInWithDynamicRegistrationWhenACallNeedsIt()
                                   {{QStringLiteral("text"), QStringLiteral("hello")}});
     QVERIFY2(again.answered && !again.isError, qPrintable(again.text));
     QCOMPARE(browserLaunches(), 1);
+
+    // `logout` revokes the grant and forgets the tokens; `login` signs in again with the kept
+    // registration.
+    const CliResult logout = m_broker->run({QStringLiteral("logout"), m_server});
+    QVERIFY2(logout.succeeded(), qPrintable(logout.describe()));
+    QCOMPARE(m_peers->authorizationStats()[QStringLiteral("revocations")][QStringLiteral("success")]
+                     .toInt(),
+             1);
+    QVERIFY2(m_broker->waitForServerStates({{m_server, QStringLiteral("needs-sign-in")}},
+                                           kReadyTimeoutMs, &status),
+             qPrintable(status));
+    const CliResult login = m_broker->run({QStringLiteral("login"), m_server});
+    QVERIFY2(login.succeeded(), qPrintable(login.describe()));
+    QVERIFY2(!login.err.contains("state="), qPrintable(login.describe()));
+    QCOMPARE(m_peers->authorizationStats()[QStringLiteral("registrations")].toInt(), 1);
+    QCOMPARE(browserLaunches(), 2);
+    // The running broker finds the new tokens when a client next asks for the server.
+    const ToolAnswer afterLogin = call(session, QStringLiteral("whoami"));
+    QVERIFY2(afterLogin.answered && !afterLogin.isError, qPrintable(afterLogin.text));
 }
 
 void TestUpstreamOAuth::givesAUrlElicitationToAClientThatCanOpenUrls()
