@@ -1,5 +1,7 @@
 #include "store/ConfigStore.h"
 
+#include "JsonCompare.h"
+
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
@@ -12,6 +14,8 @@
 
 using namespace mcpbroker;
 using namespace mcpbroker::store;
+
+Q_DECLARE_METATYPE(mcpbroker::store::ServerConfig)
 
 namespace {
 
@@ -452,6 +456,226 @@ private slots:
         QCOMPARE(readAll(path()), before);
     }
 
+    void oauthSettingsRoundTripEveryField()
+    {
+        ServerConfig full
+                = server(QStringLiteral("corp"), QStringLiteral("https://mcp.corp.example/"),
+                         UpstreamAuth::OAuth);
+        full.oauth.clientId = QStringLiteral("mcp-broker-client");
+        full.oauth.hasClientSecret = true;
+        full.oauth.tokenEndpointAuthMethod = QStringLiteral("client_secret_post");
+        full.oauth.clientMetadataUrl
+                = QUrl(QStringLiteral("https://broker.example/clients/mcp-broker.json"));
+        full.oauth.clientCredentials = true;
+        full.oauth.scopes = {QStringLiteral("read"), QStringLiteral("write:repo")};
+        // Discovery and dynamic registration do the rest: no "oauth" key at all.
+        const ServerConfig discovered
+                = server(QStringLiteral("github"), QStringLiteral("https://a.example/"),
+                         UpstreamAuth::OAuth);
+        ServerConfig cimd = server(QStringLiteral("cimd"), QStringLiteral("https://b.example/mcp"),
+                                   UpstreamAuth::OAuth);
+        cimd.oauth.clientMetadataUrl = QUrl(QStringLiteral("https://broker.example/client.json"));
+        BrokerConfig config;
+        config.servers = {full, discovered, cimd};
+
+        ConfigStore store(path());
+        const auto saved = store.save(config);
+        QVERIFY2(saved.ok(), qPrintable(saved ? QString() : saved.error().message));
+
+        const auto root = nlohmann::json::parse(readAll(path()).toStdString());
+        const auto &written = root["servers"];
+        QCOMPARE(written.size(), size_t(3));
+        for (const auto &entry : written)
+            QCOMPARE(entry["auth"].get<std::string>(), std::string("oauth"));
+        QCOMPARE(keysOf(written[0]["oauth"]),
+                 (QSet<QString>{"clientId", "clientSecret", "tokenEndpointAuthMethod",
+                                "clientMetadataUrl", "grant", "scopes"}));
+        QCOMPARE(written[0]["oauth"]["clientId"].get<std::string>(), "mcp-broker-client");
+        // Only a flag: the secret itself is in the keychain, never in this file.
+        QVERIFY(written[0]["oauth"]["clientSecret"].is_boolean());
+        QCOMPARE(written[0]["oauth"]["clientSecret"].get<bool>(), true);
+        QCOMPARE(written[0]["oauth"]["tokenEndpointAuthMethod"].get<std::string>(),
+                 "client_secret_post");
+        QCOMPARE(written[0]["oauth"]["clientMetadataUrl"].get<std::string>(),
+                 "https://broker.example/clients/mcp-broker.json");
+        QCOMPARE(written[0]["oauth"]["grant"].get<std::string>(), "client_credentials");
+        COMPARE_JSON(written[0]["oauth"]["scopes"], nlohmann::json::array({"read", "write:repo"}));
+        QVERIFY2(!written[1].contains("oauth"), written[1].dump().c_str());
+        QCOMPARE(keysOf(written[2]["oauth"]), QSet<QString>{"clientMetadataUrl"});
+
+        const auto loaded = store.load();
+        QVERIFY2(loaded.ok(), qPrintable(loaded ? QString() : loaded.error().message));
+        QCOMPARE(loaded.value().servers.size(), 3);
+        for (int i = 0; i < 3; ++i) {
+            const OAuthSettings &want = config.servers.at(i).oauth;
+            const OAuthSettings &got = loaded.value().servers.at(i).oauth;
+            QCOMPARE(loaded.value().servers.at(i).auth, UpstreamAuth::OAuth);
+            QCOMPARE(got.clientId, want.clientId);
+            QCOMPARE(got.hasClientSecret, want.hasClientSecret);
+            QCOMPARE(got.tokenEndpointAuthMethod, want.tokenEndpointAuthMethod);
+            QCOMPARE(got.clientMetadataUrl, want.clientMetadataUrl);
+            QCOMPARE(got.clientCredentials, want.clientCredentials);
+            QCOMPARE(got.scopes, want.scopes);
+            QVERIFY(got == want);
+        }
+
+        const QByteArray first = readAll(path());
+        QVERIFY(store.save(loaded.value()).ok());
+        QCOMPARE(readAll(path()), first);
+    }
+
+    void handWrittenOAuthDefaultsAreAccepted()
+    {
+        QVERIFY(writeRaw(
+                path(),
+                "{\"servers\": [\n"
+                "  {\"name\": \"a\", \"url\": \"https://a.example/\", \"auth\": \"oauth\"},\n"
+                "  {\"name\": \"b\", \"url\": \"https://b.example/\", \"auth\": \"oauth\", "
+                "\"oauth\": {}},\n"
+                "  {\"name\": \"c\", \"url\": \"https://c.example/\", \"auth\": \"oauth\", "
+                "\"oauth\": {\"grant\": \"authorization_code\", \"clientSecret\": false, "
+                "\"scopes\": []}}]}"));
+        const auto loaded = ConfigStore(path()).load();
+        QVERIFY2(loaded.ok(), qPrintable(loaded ? QString() : loaded.error().message));
+        QCOMPARE(loaded.value().servers.size(), 3);
+        for (const ServerConfig &entry : loaded.value().servers) {
+            QCOMPARE(entry.auth, UpstreamAuth::OAuth);
+            QVERIFY2(entry.oauth == OAuthSettings(), qPrintable(entry.name));
+        }
+    }
+
+    void badOAuthSettingsAreRefusedWithTheProblem_data()
+    {
+        QTest::addColumn<QByteArray>("oauthEntry");
+        QTest::addColumn<QStringList>("mentions");
+        const auto row = [](const char *name, const char *entry, const QStringList &mentions) {
+            QTest::newRow(name) << QByteArray(entry) << mentions;
+        };
+        row("oauth on a bearer server", R"("auth": "bearer", "oauth": {"clientId": "abc"})",
+            {R"("oauth")", R"("auth": "oauth")"});
+        row("oauth on a server without auth", R"("oauth": {"scopes": ["read"]})",
+            {R"("auth": "oauth")"});
+        row("unknown token endpoint auth method",
+            R"("auth": "oauth", "oauth": {"clientId": "abc", "tokenEndpointAuthMethod": "basic"})",
+            {R"("oauth.tokenEndpointAuthMethod")", R"("basic")", R"("client_secret_basic")"});
+        row("unknown grant",
+            R"("auth": "oauth", "oauth": {"clientId": "abc", "grant": "password"})",
+            {R"("oauth.grant")", R"("password")", R"("client_credentials")"});
+        row("grant not text", R"("auth": "oauth", "oauth": {"grant": 2})", {R"("oauth.grant")"});
+        row("client secret without client id",
+            R"("auth": "oauth", "oauth": {"clientSecret": true})",
+            {R"("oauth.clientSecret")", R"("oauth.clientId")"});
+        row("client_credentials without client id",
+            R"("auth": "oauth", "oauth": {"grant": "client_credentials"})",
+            {"client_credentials", R"("oauth.clientId")"});
+        row("client metadata url over http",
+            R"("auth": "oauth", "oauth": {"clientMetadataUrl": "http://broker.example/c.json"})",
+            {R"("oauth.clientMetadataUrl")", "https URL with a path"});
+        row("client metadata url without path",
+            R"("auth": "oauth", "oauth": {"clientMetadataUrl": "https://broker.example"})",
+            {R"("oauth.clientMetadataUrl")", "https URL with a path"});
+        row("client metadata url with root path",
+            R"("auth": "oauth", "oauth": {"clientMetadataUrl": "https://broker.example/"})",
+            {R"("oauth.clientMetadataUrl")", "https URL with a path"});
+        row("client metadata url not a url",
+            R"("auth": "oauth", "oauth": {"clientMetadataUrl": "https://bro ker.example/c.json"})",
+            {R"("oauth.clientMetadataUrl")"});
+        row("client metadata url without host",
+            R"("auth": "oauth", "oauth": {"clientMetadataUrl": "https:///c.json"})",
+            {R"("oauth.clientMetadataUrl")"});
+        row("client metadata url with fragment",
+            R"("auth": "oauth", "oauth": {"clientMetadataUrl": "https://broker.example/c.json#x"})",
+            {R"("oauth.clientMetadataUrl")"});
+        row("client metadata url not text",
+            R"("auth": "oauth", "oauth": {"clientMetadataUrl": ["https://broker.example/c.json"]})",
+            {R"("oauth.clientMetadataUrl")", "must be text"});
+        row("scope with a space", R"("auth": "oauth", "oauth": {"scopes": ["read write"]})",
+            {R"("oauth.scopes")", "without spaces"});
+        row("empty scope", R"("auth": "oauth", "oauth": {"scopes": ["read", ""]})",
+            {R"("oauth.scopes")"});
+        row("scope not text", R"("auth": "oauth", "oauth": {"scopes": ["read", 7]})",
+            {R"("oauth.scopes")", "(text)"});
+        row("scopes not a list", R"("auth": "oauth", "oauth": {"scopes": "read write"})",
+            {R"("oauth.scopes")", "list"});
+        row("oauth is text", R"("auth": "oauth", "oauth": "yes")",
+            {R"("oauth" must be an object)"});
+        row("oauth is a list", R"("auth": "oauth", "oauth": [{"clientId": "abc"}])",
+            {R"("oauth" must be an object)"});
+        row("oauth is true", R"("auth": "oauth", "oauth": true)", {R"("oauth" must be an object)"});
+        row("client secret as the secret itself",
+            R"("auth": "oauth", "oauth": {"clientId": "abc", "clientSecret": "hunter2-cs"})",
+            {R"("oauth.clientSecret")", "true or false", "keychain"});
+        row("client id not text", R"("auth": "oauth", "oauth": {"clientId": 42})",
+            {R"("oauth.clientId")", "must be text"});
+    }
+
+    void badOAuthSettingsAreRefusedWithTheProblem()
+    {
+        QFETCH(QByteArray, oauthEntry);
+        QFETCH(QStringList, mentions);
+        const Error error
+                = loadFails(R"({"servers": [{"name": "corp", "url": "https://c.example/", )"
+                            + oauthEntry + "}]}");
+        QCOMPARE(error.kind, Error::Kind::InvalidInput);
+        QVERIFY2(error.message.contains(QLatin1String("server \"corp\"")),
+                 qPrintable(error.message));
+        for (const QString &mention : mentions)
+            QVERIFY2(error.message.contains(mention),
+                     qPrintable(QStringLiteral("no '%1' in: %2").arg(mention, error.message)));
+        // A value that looks like a secret is never repeated back.
+        QVERIFY(!error.message.contains(QLatin1String("hunter2-cs")));
+    }
+
+    void saveRefusesBadOAuthSettingsAndKeepsTheFile_data()
+    {
+        QTest::addColumn<ServerConfig>("bad");
+        QTest::addColumn<QString>("mentions");
+        const ServerConfig oauth = server(
+                QStringLiteral("corp"), QStringLiteral("https://c.example/"), UpstreamAuth::OAuth);
+        ServerConfig config = server(QStringLiteral("corp"), QStringLiteral("https://c.example/"),
+                                     UpstreamAuth::Bearer);
+        config.oauth.clientId = QStringLiteral("abc");
+        QTest::newRow("oauth on a bearer server") << config << R"("auth": "oauth")";
+        config = oauth;
+        config.oauth.tokenEndpointAuthMethod = QStringLiteral("client_secret_basic ");
+        QTest::newRow("unknown method") << config << R"("oauth.tokenEndpointAuthMethod")";
+        config = oauth;
+        config.oauth.hasClientSecret = true;
+        QTest::newRow("secret without id") << config << R"("oauth.clientSecret" needs)";
+        config = oauth;
+        config.oauth.clientCredentials = true;
+        QTest::newRow("client_credentials without id") << config << "client_credentials";
+        config = oauth;
+        config.oauth.clientMetadataUrl = QUrl(QStringLiteral("http://broker.example/c.json"));
+        QTest::newRow("metadata url over http") << config << R"("oauth.clientMetadataUrl")";
+        config.oauth.clientMetadataUrl = QUrl(QStringLiteral("https://broker.example"));
+        QTest::newRow("metadata url without path") << config << R"("oauth.clientMetadataUrl")";
+        config = oauth;
+        config.oauth.scopes = {QStringLiteral("read"), QStringLiteral("write all")};
+        QTest::newRow("scope with a space") << config << R"("oauth.scopes")";
+    }
+
+    void saveRefusesBadOAuthSettingsAndKeepsTheFile()
+    {
+        QFETCH(ServerConfig, bad);
+        QFETCH(QString, mentions);
+        BrokerConfig good;
+        good.servers.append(server(QStringLiteral("ok"), QStringLiteral("https://a.example/")));
+        QVERIFY(ConfigStore(path()).save(good).ok());
+        const QByteArray before = readAll(path());
+
+        BrokerConfig config = good;
+        config.servers.append(bad);
+        const auto saved = ConfigStore(path()).save(config);
+        QVERIFY(!saved.ok());
+        QCOMPARE(saved.error().kind, Error::Kind::InvalidInput);
+        QVERIFY2(saved.error().message.contains(path()), qPrintable(saved.error().message));
+        QVERIFY2(saved.error().message.contains(QLatin1String("server \"corp\"")),
+                 qPrintable(saved.error().message));
+        QVERIFY2(saved.error().message.contains(mentions), qPrintable(saved.error().message));
+        QCOMPARE(readAll(path()), before);
+    }
+
     void secretKeysAreStable()
     {
         QCOMPARE(SecretKeys::bearer(QStringLiteral("github")),
@@ -460,6 +684,10 @@ private slots:
                  QStringLiteral("server/api/header/x-api-key"));
         QCOMPARE(SecretKeys::header(QStringLiteral("api"), QStringLiteral("x-api-key")),
                  SecretKeys::header(QStringLiteral("api"), QStringLiteral("X-API-KEY")));
+        QCOMPARE(SecretKeys::oauthClientSecret(QStringLiteral("corp")),
+                 QStringLiteral("server/corp/oauth/client-secret"));
+        QCOMPARE(SecretKeys::oauthSession(QStringLiteral("corp")),
+                 QStringLiteral("server/corp/oauth/session"));
     }
 };
 
