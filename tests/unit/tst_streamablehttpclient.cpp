@@ -2,8 +2,16 @@
 // Streamable HTTP mode, started with QProcess (tests/peers). Tools used: echo,
 // trigger-long-running-operation (progress notifications on the request's SSE stream),
 // toggle-simulated-logging (a logging notification on the standalone GET stream).
+//
+// Authorization (Options::authorizer) is checked against a scripted upstream on 127.0.0.1 that
+// records every request and refuses what the test tells it to, and against the SDK's own
+// bearer-auth middleware (tests/peers/sse-polling-upstream.mjs with REQUIRE_BEARER).
 
+#include "http/HttpResponder.h"
+#include "http/HttpResponse.h"
+#include "http/HttpServer.h"
 #include "mcp/ProtocolVersion.h"
+#include "mcp/RequestAuthorizer.h"
 #include "mcp/StreamableHttpClient.h"
 
 #include <QLoggingCategory>
@@ -15,13 +23,19 @@
 #include <QStandardPaths>
 #include <QTcpServer>
 #include <QTest>
+#include <QTimer>
+#include <QUuid>
 
+#include <functional>
 #include <memory>
 #include <optional>
+#include <vector>
 
 using mcpbroker::Error;
 using mcpbroker::Result;
+using mcpbroker::mcp::RequestAuthorizer;
 using mcpbroker::mcp::StreamableHttpClient;
+namespace http = mcpbroker::http;
 namespace ProtocolVersion = mcpbroker::mcp::ProtocolVersion;
 using json = nlohmann::json;
 
@@ -77,6 +91,9 @@ const QString kEverythingScript = QStringLiteral(
         MCPB_PEERS_DIR "/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
 const QString kPollingFixtureScript
         = QStringLiteral(MCPB_PEERS_DIR "/sse-polling-upstream.mjs");
+// Its environment for the SDK's bearer-auth middleware that accepts only "Bearer fixture-token".
+const QList<QPair<QString, QString>> kRequireFixtureToken{
+        {QStringLiteral("REQUIRE_BEARER"), QStringLiteral("fixture-token")}};
 
 // A real upstream run by node on a given port: server-everything's Streamable HTTP transport, or
 // the SDK-based fixture tests/peers/sse-polling-upstream.mjs.
@@ -193,6 +210,191 @@ QString firstText(const json &toolResult)
     return QString::fromStdString(content[0].value("text", std::string()));
 }
 
+// A RequestAuthorizer the test scripts: the header it hands out, every recover() it was asked
+// for, and what it answers (by default: success with the same header).
+class ScriptedAuthorizer : public RequestAuthorizer
+{
+public:
+    struct Recovery
+    {
+        int status = 0;
+        QByteArray wwwAuthenticate;
+        QByteArray usedAuthorization;
+    };
+
+    explicit ScriptedAuthorizer(QByteArray authorization) : current(std::move(authorization)) { }
+
+    QByteArray authorization() const override { return current; }
+
+    void recover(int status, const QByteArray &wwwAuthenticate, const QByteArray &usedAuthorization,
+                 std::function<void(Result<void>)> done) override
+    {
+        recoveries.push_back({status, wwwAuthenticate, usedAuthorization});
+        const Result<QByteArray> answer
+                = onRecover ? onRecover(recoveries.back()) : Result<QByteArray>(current);
+        // Answers on the event loop, as the interface promises.
+        QTimer::singleShot(0, [this, answer, done = std::move(done)] {
+            if (!answer) {
+                done(answer.error());
+                return;
+            }
+            current = answer.value();
+            done(Result<void>());
+        });
+    }
+
+    QByteArray current;
+    std::vector<Recovery> recoveries;
+    // The header to use from now on, or the error the refused request fails with.
+    std::function<Result<QByteArray>(const Recovery &)> onRecover;
+};
+
+// A minimal Streamable HTTP upstream on 127.0.0.1 that records every request it gets. It answers
+// initialize (with a session id), notifications (202), any other request (an empty result;
+// tools/call a text content), a GET with an open event stream and DELETE with 200 — unless
+// `refuse` returns an answer for the request, which is sent instead.
+class ScriptedUpstream
+{
+public:
+    struct Seen
+    {
+        QByteArray httpMethod;
+        QString rpcMethod; // empty for GET and DELETE
+        QByteArray authorization;
+    };
+
+    ScriptedUpstream()
+        : m_server(std::make_unique<http::HttpServer>(
+                [this](const http::HttpRequest &request, http::HttpResponder *responder) {
+                    handle(request, responder);
+                }))
+    {
+        m_listening = m_server->listen(0).ok();
+    }
+
+    bool isListening() const { return m_listening; }
+    QUrl url() const
+    {
+        return QUrl(QStringLiteral("http://127.0.0.1:%1/mcp").arg(m_server->port()));
+    }
+
+    // "POST initialize", "POST notifications/initialized", "GET", … in the order received.
+    QStringList requestLines() const
+    {
+        QStringList lines;
+        for (const Seen &seen : requests)
+            lines.append(QString::fromLatin1(seen.httpMethod)
+                         + (seen.rpcMethod.isEmpty() ? QString() : u' ' + seen.rpcMethod));
+        return lines;
+    }
+
+    bool hasSeen(const QByteArray &httpMethod) const { return last(httpMethod) != nullptr; }
+
+    // The latest request of this kind, or null.
+    const Seen *last(const QByteArray &httpMethod, const QString &rpcMethod = {}) const
+    {
+        for (auto it = requests.rbegin(); it != requests.rend(); ++it) {
+            if (it->httpMethod == httpMethod && it->rpcMethod == rpcMethod)
+                return &*it;
+        }
+        return nullptr;
+    }
+
+    // A refusal the way MCP servers send it: JSON body, WWW-Authenticate challenge.
+    static http::HttpResponse refusal(int status, const QByteArray &challenge)
+    {
+        return http::HttpResponse::json(status, "{\"error\":\"refused by the test\"}")
+                .withHeader("WWW-Authenticate", challenge);
+    }
+
+    std::vector<Seen> requests;
+    std::function<std::optional<http::HttpResponse>(const Seen &)> refuse;
+    // The methods answered with a JSON body; the others get one SSE event on the POST's
+    // stream. The transport allows both.
+    QStringList answeredWithJson;
+
+private:
+    void handle(const http::HttpRequest &request, http::HttpResponder *responder)
+    {
+        const json body = json::parse(request.body.toStdString(), nullptr, false);
+        Seen seen{request.method,
+                  body.is_object() && body.contains("method") && body["method"].is_string()
+                          ? QString::fromStdString(body["method"].get<std::string>())
+                          : QString(),
+                  request.header("Authorization")};
+        requests.push_back(seen);
+        if (refuse) {
+            if (auto answer = refuse(seen)) {
+                responder->send(*answer);
+                return;
+            }
+        }
+        if (request.method == "GET") {
+            responder->startStream(
+                    200, {{"Content-Type", "text/event-stream"}, {"Cache-Control", "no-store"}});
+            responder->write(": stream open\n\n"); // and kept open until the client leaves
+            return;
+        }
+        if (request.method == "DELETE" || !body.is_object()) {
+            responder->send(http::HttpResponse::empty(request.method == "DELETE" ? 200 : 400));
+            return;
+        }
+        if (!body.contains("id")) {
+            responder->send(http::HttpResponse::empty(202));
+            return;
+        }
+        json result = json::object();
+        if (seen.rpcMethod == QLatin1String("initialize"))
+            result = {{"protocolVersion", ProtocolVersion::kLatest.toStdString()},
+                      {"capabilities", {{"tools", json::object()}}},
+                      {"serverInfo", {{"name", "scripted-upstream"}, {"version", "1.0.0"}}}};
+        else if (seen.rpcMethod == QLatin1String("tools/call"))
+            result = {{"content", json::array({{{"type", "text"}, {"text", "called"}}})}};
+        const QByteArray response = QByteArray::fromStdString(
+                json({{"jsonrpc", "2.0"}, {"id", body["id"]}, {"result", result}}).dump());
+        http::HeaderList headers;
+        if (seen.rpcMethod == QLatin1String("initialize"))
+            headers.append(
+                    qMakePair(QByteArray("Mcp-Session-Id"), QByteArray("scripted-session-1")));
+        if (answeredWithJson.contains(seen.rpcMethod)) {
+            http::HttpResponse answer = http::HttpResponse::json(200, response);
+            answer.headers.append(headers);
+            responder->send(answer);
+            return;
+        }
+        headers.append(qMakePair(QByteArray("Content-Type"), QByteArray("text/event-stream")));
+        responder->startStream(200, headers);
+        responder->write("event: message\ndata: " + response + "\n\n");
+        responder->endStream();
+    }
+
+    std::unique_ptr<http::HttpServer> m_server;
+    bool m_listening = false;
+};
+
+// A fresh bearer header value, unique to one test so a leak into the log can be found.
+QByteArray newBearer(const char *what)
+{
+    return "Bearer " + QByteArray(what) + '-' + QUuid::createUuid().toByteArray(QUuid::Id128);
+}
+
+// Whether a line lcUpstream logged holds the token of one of these header values.
+bool logHoldsAnyOf(const QList<QByteArray> &bearers)
+{
+    for (const QByteArray &bearer : bearers) {
+        if (logContains(QString::fromLatin1(bearer.mid(int(qstrlen("Bearer "))))))
+            return true;
+    }
+    return false;
+}
+
+const QByteArray kChallenge401
+        = "Bearer error=\"invalid_token\", error_description=\"The access token expired\", "
+          "resource_metadata=\"http://127.0.0.1/.well-known/oauth-protected-resource/mcp\"";
+const QByteArray kChallenge403
+        = "Bearer error=\"insufficient_scope\", scope=\"files:read files:write\", "
+          "resource_metadata=\"http://127.0.0.1/.well-known/oauth-protected-resource/mcp\"";
+
 } // namespace
 
 class TestStreamableHttpClient : public QObject
@@ -215,6 +417,31 @@ private:
         return std::make_unique<StreamableHttpClient>(options, m_network.get());
     }
 
+    std::unique_ptr<StreamableHttpClient>
+    makeAuthorizedClient(const QUrl &url, const std::shared_ptr<ScriptedAuthorizer> &authorizer)
+    {
+        StreamableHttpClient::Options options;
+        options.url = url;
+        options.authorizer = authorizer;
+        options.requestTimeoutMs = kWaitMs;
+        options.connectTimeoutMs = 5'000;
+        return std::make_unique<StreamableHttpClient>(options, m_network.get());
+    }
+
+    // Once a request to the upstream has made a round trip, whatever the client had queued on
+    // the event loop before it (a resend after recover()) has reached the upstream too.
+    bool roundTripTo(ScriptedUpstream &upstream)
+    {
+        QNetworkRequest probe(upstream.url());
+        QNetworkReply *reply = m_network->sendCustomRequest(probe, "OPTIONS");
+        const bool done = QTest::qWaitFor([reply] { return reply->isFinished(); }, kWaitMs);
+        reply->deleteLater();
+        std::erase_if(upstream.requests, [](const ScriptedUpstream::Seen &seen) {
+            return seen.httpMethod == "OPTIONS";
+        });
+        return done;
+    }
+
     std::shared_ptr<Outcome> send(const QString &method, const json &params, int timeoutMs = 0)
     {
         auto outcome = std::make_shared<Outcome>();
@@ -230,6 +457,17 @@ private:
         if (!m_server->isListening())
             qWarning().noquote() << "server-everything did not start:" << m_server->diagnostics();
         return m_server->isListening();
+    }
+
+    // Starts a fixture upstream and waits until it listens.
+    static bool startFixture(UpstreamProcess &fixture)
+    {
+        fixture.start();
+        (void)QTest::qWaitFor([&] { return fixture.isListening() || !fixture.isRunning(); },
+                              kWaitMs);
+        if (!fixture.isListening())
+            qWarning().noquote() << "the fixture did not start:" << fixture.diagnostics();
+        return fixture.isListening();
     }
 
     bool killServer()
@@ -628,12 +866,8 @@ private Q_SLOTS:
     void unauthorizedKeepsTheWwwAuthenticateChallenge()
     {
         // The SDK's bearer-auth middleware accepts only its token; ours is refused with 401.
-        UpstreamProcess fixture(
-                freePort(), {kPollingFixtureScript},
-                {{QStringLiteral("REQUIRE_BEARER"), QStringLiteral("fixture-token")}});
-        fixture.start();
-        QTRY_VERIFY_WITH_TIMEOUT(fixture.isListening() || !fixture.isRunning(), kWaitMs);
-        QVERIFY2(fixture.isListening(), fixture.diagnostics().constData());
+        UpstreamProcess fixture(freePort(), {kPollingFixtureScript}, kRequireFixtureToken);
+        QVERIFY(startFixture(fixture));
         m_client = makeClient(fixture.url());
 
         const auto refused = send(QStringLiteral("tools/list"), json::object());
@@ -664,6 +898,327 @@ private Q_SLOTS:
         const auto allowed = send(QStringLiteral("tools/list"), json::object());
         QTRY_VERIFY_WITH_TIMEOUT(allowed->result.has_value(), kWaitMs);
         QVERIFY2(allowed->result->ok(), qPrintable(describe(*allowed->result)));
+
+        m_client->disconnectFromServer();
+        m_client.reset();
+    }
+
+    void jsonAnswersAreAccepted_data()
+    {
+        QTest::addColumn<QStringList>("answeredWithJson");
+        QTest::newRow("the call") << QStringList{QStringLiteral("tools/call")};
+        QTest::newRow("initialize") << QStringList{QStringLiteral("initialize")};
+        QTest::newRow("everything")
+                << QStringList{QStringLiteral("initialize"), QStringLiteral("tools/call")};
+    }
+
+    void jsonAnswersAreAccepted()
+    {
+        // Streamable HTTP: the server may answer a POST with one JSON object instead of a
+        // stream (e.g. the SDKs' enableJsonResponse / json_response modes).
+        QFETCH(QStringList, answeredWithJson);
+        ScriptedUpstream upstream;
+        QVERIFY(upstream.isListening());
+        upstream.answeredWithJson = answeredWithJson;
+        StreamableHttpClient::Options options;
+        options.url = upstream.url();
+        options.requestTimeoutMs = kWaitMs;
+        m_client = std::make_unique<StreamableHttpClient>(options, m_network.get());
+
+        const auto call = send(QStringLiteral("tools/call"), callTool("echo", json::object()));
+        QTRY_VERIFY_WITH_TIMEOUT(call->result.has_value(), kWaitMs);
+        QVERIFY2(call->result->ok(), qPrintable(describe(*call->result)));
+        QCOMPARE(firstText(call->result->value()), QStringLiteral("called"));
+        QCOMPARE(m_client->state(), StreamableHttpClient::State::Ready);
+        QCOMPARE(m_client->serverInfo().value("name", std::string()), "scripted-upstream");
+        m_client->disconnectFromServer();
+        m_client.reset();
+    }
+
+    void authorizerHeaderIsOnEveryRequest()
+    {
+        ScriptedUpstream upstream;
+        QVERIFY(upstream.isListening());
+        const QByteArray first = newBearer("first");
+        const QByteArray second = newBearer("second");
+        auto authorizer = std::make_shared<ScriptedAuthorizer>(first);
+        m_client = makeAuthorizedClient(upstream.url(), authorizer);
+
+        const auto call = send(QStringLiteral("tools/call"), callTool("echo", json::object()));
+        QTRY_VERIFY_WITH_TIMEOUT(call->result.has_value(), kWaitMs);
+        QVERIFY2(call->result->ok(), qPrintable(describe(*call->result)));
+        QCOMPARE(firstText(call->result->value()), QStringLiteral("called"));
+        QTRY_VERIFY_WITH_TIMEOUT(upstream.hasSeen("GET"), kWaitMs);
+        // The call and the GET stream go out together, on two connections, in either order.
+        QStringList lines = upstream.requestLines();
+        QCOMPARE(lines.mid(0, 2),
+                 QStringList({QStringLiteral("POST initialize"),
+                              QStringLiteral("POST notifications/initialized")}));
+        lines = lines.mid(2);
+        lines.sort();
+        QCOMPARE(lines, QStringList({QStringLiteral("GET"), QStringLiteral("POST tools/call")}));
+        for (const auto &seen : upstream.requests)
+            QCOMPARE(seen.authorization, first);
+
+        // The header is asked for as each request is built: a renewed token is used at once.
+        authorizer->current = second;
+        const auto again = send(QStringLiteral("tools/call"), callTool("echo", json::object()));
+        QTRY_VERIFY_WITH_TIMEOUT(again->result.has_value(), kWaitMs);
+        QVERIFY2(again->result->ok(), qPrintable(describe(*again->result)));
+        QCOMPARE(upstream.requestLines().count(QStringLiteral("POST tools/call")), 2);
+        QCOMPARE(upstream.last("POST", QStringLiteral("tools/call"))->authorization, second);
+
+        // Ending the session needs the credentials too.
+        m_client->disconnectFromServer();
+        QTRY_VERIFY_WITH_TIMEOUT(upstream.last("DELETE"), kWaitMs);
+        QCOMPARE(upstream.last("DELETE")->authorization, second);
+
+        QVERIFY(authorizer->recoveries.empty());
+        QVERIFY(!logHoldsAnyOf({first, second}));
+        m_client.reset();
+    }
+
+    void unauthorizedInitializeIsRecoveredAndSentAgain()
+    {
+        ScriptedUpstream upstream;
+        QVERIFY(upstream.isListening());
+        const QByteArray stale = newBearer("stale");
+        const QByteArray fresh = newBearer("fresh");
+        upstream.refuse
+                = [&](const ScriptedUpstream::Seen &seen) -> std::optional<http::HttpResponse> {
+            if (seen.authorization == fresh)
+                return std::nullopt;
+            return ScriptedUpstream::refusal(401, kChallenge401);
+        };
+        auto authorizer = std::make_shared<ScriptedAuthorizer>(stale);
+        authorizer->onRecover = [&](const ScriptedAuthorizer::Recovery &) { return fresh; };
+        m_client = makeAuthorizedClient(upstream.url(), authorizer);
+
+        const auto call = send(QStringLiteral("tools/call"), callTool("echo", json::object()));
+        QTRY_VERIFY_WITH_TIMEOUT(call->result.has_value(), kWaitMs);
+        QVERIFY2(call->result->ok(), qPrintable(describe(*call->result)));
+        QCOMPARE(call->resultCount, 1);
+        QCOMPARE(m_client->state(), StreamableHttpClient::State::Ready);
+
+        QCOMPARE(authorizer->recoveries.size(), size_t(1));
+        QCOMPARE(authorizer->recoveries[0].status, 401);
+        QCOMPARE(authorizer->recoveries[0].wwwAuthenticate, kChallenge401);
+        QCOMPARE(authorizer->recoveries[0].usedAuthorization, stale);
+
+        const QStringList lines = upstream.requestLines();
+        QCOMPARE(lines.mid(0, 3),
+                 QStringList({QStringLiteral("POST initialize"), QStringLiteral("POST initialize"),
+                              QStringLiteral("POST notifications/initialized")}));
+        QCOMPARE(lines.count(QStringLiteral("POST tools/call")), 1);
+        QCOMPARE(upstream.requests[0].authorization, stale);
+        for (size_t i = 1; i < upstream.requests.size(); ++i)
+            QCOMPARE(upstream.requests[i].authorization, fresh);
+        QVERIFY(!logHoldsAnyOf({stale, fresh}));
+        m_client->disconnectFromServer();
+        m_client.reset();
+    }
+
+    void refusalOfACallIsRecoveredOnTheSameSession_data()
+    {
+        QTest::addColumn<int>("status");
+        QTest::addColumn<QByteArray>("challenge");
+        QTest::newRow("401 expired token") << 401 << kChallenge401;
+        // 403 insufficient_scope: the challenge names the scopes a step-up must ask for.
+        QTest::newRow("403 insufficient scope") << 403 << kChallenge403;
+    }
+
+    void refusalOfACallIsRecoveredOnTheSameSession()
+    {
+        QFETCH(int, status);
+        QFETCH(QByteArray, challenge);
+        ScriptedUpstream upstream;
+        QVERIFY(upstream.isListening());
+        const QByteArray narrow = newBearer("narrow");
+        const QByteArray renewed = newBearer("renewed");
+        // The session is fine; only the tool call is refused until the token is renewed.
+        upstream.refuse
+                = [&](const ScriptedUpstream::Seen &seen) -> std::optional<http::HttpResponse> {
+            if (seen.rpcMethod != QLatin1String("tools/call") || seen.authorization == renewed)
+                return std::nullopt;
+            return ScriptedUpstream::refusal(status, challenge);
+        };
+        auto authorizer = std::make_shared<ScriptedAuthorizer>(narrow);
+        authorizer->onRecover = [&](const ScriptedAuthorizer::Recovery &) { return renewed; };
+        m_client = makeAuthorizedClient(upstream.url(), authorizer);
+
+        const auto call = send(QStringLiteral("tools/call"), callTool("echo", json::object()));
+        QTRY_VERIFY_WITH_TIMEOUT(call->result.has_value(), kWaitMs);
+        QVERIFY2(call->result->ok(), qPrintable(describe(*call->result)));
+        QCOMPARE(call->resultCount, 1);
+        QCOMPARE(authorizer->recoveries.size(), size_t(1));
+        QCOMPARE(authorizer->recoveries[0].status, status);
+        QCOMPARE(authorizer->recoveries[0].wwwAuthenticate, challenge);
+        QCOMPARE(authorizer->recoveries[0].usedAuthorization, narrow);
+
+        QStringList calls;
+        QList<QByteArray> callAuthorizations;
+        for (const auto &seen : upstream.requests) {
+            if (seen.rpcMethod == QLatin1String("initialize"))
+                calls.append(seen.rpcMethod);
+            if (seen.rpcMethod == QLatin1String("tools/call")) {
+                calls.append(seen.rpcMethod);
+                callAuthorizations.append(seen.authorization);
+            }
+        }
+        // Sent again on the same session, not after a new initialize.
+        QCOMPARE(calls,
+                 QStringList({QStringLiteral("initialize"), QStringLiteral("tools/call"),
+                              QStringLiteral("tools/call")}));
+        QCOMPARE(callAuthorizations, QList<QByteArray>({narrow, renewed}));
+        QCOMPARE(m_client->state(), StreamableHttpClient::State::Ready);
+        m_client->disconnectFromServer();
+        m_client.reset();
+    }
+
+    void recoverErrorFailsTheRequestWithThatError_data()
+    {
+        QTest::addColumn<QString>("refusedMethod");
+        QTest::newRow("initialize") << QStringLiteral("initialize");
+        QTest::newRow("tools/call") << QStringLiteral("tools/call");
+    }
+
+    void recoverErrorFailsTheRequestWithThatError()
+    {
+        QFETCH(QString, refusedMethod);
+        ScriptedUpstream upstream;
+        QVERIFY(upstream.isListening());
+        upstream.refuse
+                = [&](const ScriptedUpstream::Seen &seen) -> std::optional<http::HttpResponse> {
+            if (seen.rpcMethod != refusedMethod)
+                return std::nullopt;
+            return ScriptedUpstream::refusal(401, kChallenge401);
+        };
+        const QByteArray token = newBearer("dead");
+        auto authorizer = std::make_shared<ScriptedAuthorizer>(token);
+        const Error signInNeeded = Error::make(
+                Error::Kind::KeychainLocked,
+                QStringLiteral("Server 'corp' needs sign-in: unlock the keychain, then run "
+                               "`mcp-broker login corp`."));
+        authorizer->onRecover = [&](const ScriptedAuthorizer::Recovery &) { return signInNeeded; };
+        m_client = makeAuthorizedClient(upstream.url(), authorizer);
+
+        const auto call = send(QStringLiteral("tools/call"), callTool("echo", json::object()));
+        QTRY_VERIFY_WITH_TIMEOUT(call->result.has_value(), kWaitMs);
+        QVERIFY(!call->result->ok());
+        QCOMPARE(call->result->error().kind, signInNeeded.kind);
+        QCOMPARE(call->result->error().message, signInNeeded.message);
+        QCOMPARE(call->resultCount, 1);
+        QCOMPARE(authorizer->recoveries.size(), size_t(1));
+        QCOMPARE(authorizer->recoveries[0].usedAuthorization, token);
+
+        // Given up: the refused request was not sent again.
+        QVERIFY(roundTripTo(upstream));
+        QCOMPARE(upstream.requestLines().count(u"POST "_qs + refusedMethod), 1);
+        QCOMPARE(authorizer->recoveries.size(), size_t(1));
+        m_client->disconnectFromServer();
+        m_client.reset();
+    }
+
+    void upstreamThatRefusesEverythingIsNotLooped_data()
+    {
+        QTest::addColumn<int>("status");
+        QTest::addColumn<QByteArray>("challenge");
+        QTest::addColumn<QString>("refusedMethod");
+        QTest::newRow("401 on initialize") << 401 << kChallenge401 << QStringLiteral("initialize");
+        QTest::newRow("403 on initialize") << 403 << kChallenge403 << QStringLiteral("initialize");
+        QTest::newRow("401 on the call") << 401 << kChallenge401 << QStringLiteral("tools/call");
+        QTest::newRow("403 on the call") << 403 << kChallenge403 << QStringLiteral("tools/call");
+    }
+
+    void upstreamThatRefusesEverythingIsNotLooped()
+    {
+        QFETCH(int, status);
+        QFETCH(QByteArray, challenge);
+        QFETCH(QString, refusedMethod);
+        ScriptedUpstream upstream;
+        QVERIFY(upstream.isListening());
+        // Refuses the method whatever token it carries (and, from initialize, everything).
+        const bool everything = refusedMethod == QLatin1String("initialize");
+        upstream.refuse
+                = [&](const ScriptedUpstream::Seen &seen) -> std::optional<http::HttpResponse> {
+            if (!everything && seen.rpcMethod != refusedMethod)
+                return std::nullopt;
+            return ScriptedUpstream::refusal(status, challenge);
+        };
+        QList<QByteArray> issued{newBearer("issued-0")};
+        auto authorizer = std::make_shared<ScriptedAuthorizer>(issued.first());
+        authorizer->onRecover = [&](const ScriptedAuthorizer::Recovery &) {
+            issued.append(newBearer("issued"));
+            return issued.last();
+        };
+        m_client = makeAuthorizedClient(upstream.url(), authorizer);
+
+        const auto call = send(QStringLiteral("tools/call"), callTool("echo", json::object()));
+        QTRY_VERIFY_WITH_TIMEOUT(call->result.has_value(), kWaitMs);
+        QVERIFY(!call->result->ok());
+        const Error &error = call->result->error();
+        QCOMPARE(error.kind, Error::Kind::Unauthorized);
+        QVERIFY2(error.message.contains(QString::number(status)), qPrintable(error.message));
+        // The last refusal's challenge is passed through to whoever handles the failure.
+        QCOMPARE(QByteArray::fromStdString(error.data.value("wwwAuthenticate", std::string())),
+                 challenge);
+        QCOMPARE(call->resultCount, 1);
+
+        // Nothing more is on its way once a request round trip has gone through.
+        QVERIFY(roundTripTo(upstream));
+        const size_t recoveries = authorizer->recoveries.size();
+        QVERIFY2(recoveries >= 1 && recoveries <= 2, qPrintable(QString::number(recoveries)));
+        // Each recovery sent the request once more, with the header it produced.
+        QList<QByteArray> sentWith;
+        for (const auto &seen : upstream.requests) {
+            if (seen.rpcMethod == refusedMethod)
+                sentWith.append(seen.authorization);
+        }
+        QCOMPARE(sentWith, issued);
+        QCOMPARE(qsizetype(recoveries) + 1, sentWith.size());
+        for (size_t i = 0; i < recoveries; ++i) {
+            QCOMPARE(authorizer->recoveries[i].status, status);
+            QCOMPARE(authorizer->recoveries[i].wwwAuthenticate, challenge);
+            QCOMPARE(authorizer->recoveries[i].usedAuthorization, issued.at(qsizetype(i)));
+        }
+        QVERIFY(!logHoldsAnyOf(issued));
+        m_client->disconnectFromServer();
+        m_client.reset();
+    }
+
+    void authorizerRecoversAgainstTheSdkBearerMiddleware()
+    {
+        // The SDK's requireBearerAuth accepts only "fixture-token" and answers anything else
+        // with its own 401 challenge; a recovered token gets through.
+        UpstreamProcess fixture(freePort(), {kPollingFixtureScript}, kRequireFixtureToken);
+        QVERIFY(startFixture(fixture));
+        const QByteArray stale = newBearer("stale");
+        auto authorizer = std::make_shared<ScriptedAuthorizer>(stale);
+        authorizer->onRecover = [](const ScriptedAuthorizer::Recovery &) {
+            return QByteArrayLiteral("Bearer fixture-token");
+        };
+        m_client = makeAuthorizedClient(fixture.url(), authorizer);
+
+        const auto tools = send(QStringLiteral("tools/list"), json::object());
+        QTRY_VERIFY_WITH_TIMEOUT(tools->result.has_value(), kWaitMs);
+        QVERIFY2(tools->result->ok(), qPrintable(describe(*tools->result)));
+        QCOMPARE(tools->result->value()["tools"][0].value("name", std::string()), "poll-me");
+        QCOMPARE(authorizer->recoveries.size(), size_t(1));
+        QCOMPARE(authorizer->recoveries[0].status, 401);
+        QCOMPARE(authorizer->recoveries[0].usedAuthorization, stale);
+        const QByteArray challenge = authorizer->recoveries[0].wwwAuthenticate;
+        QVERIFY2(challenge.startsWith("Bearer "), challenge.constData());
+        QVERIFY2(challenge.contains("error=\"invalid_token\""), challenge.constData());
+        QVERIFY2(challenge.contains("resource_metadata="), challenge.constData());
+
+        // A resumed stream (GET + Last-Event-ID) carries the header too, else poll-me never ends.
+        const auto polled = send(QStringLiteral("tools/call"), callTool("poll-me", json::object()));
+        QTRY_VERIFY_WITH_TIMEOUT(polled->result.has_value(), kWaitMs);
+        QVERIFY2(polled->result->ok(), qPrintable(describe(*polled->result)));
+        QCOMPARE(firstText(polled->result->value()), QStringLiteral("polled"));
+        QVERIFY(fixture.output().contains("resume with Last-Event-ID on GET"));
+        QCOMPARE(authorizer->recoveries.size(), size_t(1));
+        QVERIFY(!logHoldsAnyOf({stale}));
 
         m_client->disconnectFromServer();
         m_client.reset();
