@@ -218,6 +218,34 @@ private Q_SLOTS:
         QVERIFY(!body.contains("<b>no</b>"));
     }
 
+    void errorDescriptionIsFormDecoded()
+    {
+        // Authorization servers form-encode the redirect's query (RFC 6749 Appendix B): '+' is
+        // a space there, and "%2B" a real plus. Written here as a server sends it, not as
+        // QUrlQuery would encode it.
+        Flow flow;
+        QVERIFY(flow.listener->listen().ok());
+        const QUrl callback(
+                flow.listener->redirectUri()
+                + u"?error=invalid_scope"
+                  "&error_description=requested+scope+is+not+allowed%3A+files%3Aadmin%2B"
+                  "&state="_qs
+                + QString::fromLatin1(kState) + u"&iss="_qs
+                + QString::fromLatin1(QUrl::toPercentEncoding(kIssuer)));
+        QVERIFY(callback.isValid());
+        QNetworkReply *reply = get(callback);
+        QTRY_COMPARE(flow.results.size(), size_t(1));
+        QVERIFY(!flow.results[0].ok());
+        const Error &error = flow.results[0].error();
+        QCOMPARE(error.kind, Error::Kind::Unauthorized);
+        QVERIFY2(error.message.contains(u"(invalid_scope)"_qs), qPrintable(error.message));
+        QVERIFY2(error.message.contains(u"requested scope is not allowed: files:admin+"_qs),
+                 qPrintable(error.message));
+        QVERIFY2(!error.message.contains(u"requested+scope"_qs), qPrintable(error.message));
+        QTRY_VERIFY(reply->isFinished());
+        QVERIFY(reply->readAll().contains("requested scope is not allowed"));
+    }
+
     void errorWithWrongStateIsAStateError()
     {
         Flow flow;
