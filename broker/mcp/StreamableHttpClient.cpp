@@ -860,7 +860,8 @@ void StreamableHttpClient::Private::handleHttpAnswer(RequestId id, int status,
         } else {
             handleMessage(*message, id);
         }
-        if (guard && (p = find(id))) {
+        // The handshake stays pending after its response, while notifications/initialized goes.
+        if (guard && (p = find(id)) && !p->awaitingInitializedAck) {
             finish(id,
                    protocolError(
                            QStringLiteral("answered %1 without a response to it.").arg(p->method)));
