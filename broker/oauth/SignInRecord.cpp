@@ -10,22 +10,6 @@ using json = nlohmann::json;
 
 constexpr int kFormat = 1;
 
-QStringList stringList(const json &array)
-{
-    QStringList list;
-    for (const json &item : array) {
-        if (item.is_string())
-            list.append(QString::fromStdString(item.get<std::string>()));
-    }
-    return list;
-}
-
-bool flag(const json &object, const char *key)
-{
-    const auto it = object.find(key);
-    return it != object.end() && it->is_boolean() && it->get<bool>();
-}
-
 json jsonList(const QStringList &list)
 {
     json array = json::array();
@@ -61,11 +45,27 @@ Result<SignInRecord> SignInRecord::fromJson(const QByteArray &text)
     const json record = json::parse(text.toStdString(), nullptr, false);
     if (!record.is_object() || !record.contains("format") || record["format"] != kFormat)
         return damaged;
+    // Only what toJson() writes: a member of another type is damage, not a default.
+    bool intact = true;
     const auto textOf = [&](const char *key) {
         const auto it = record.find(key);
-        return it != record.end() && it->is_string()
-                ? QString::fromStdString(it->get<std::string>())
-                : QString();
+        if (it == record.end())
+            return QString();
+        if (!it->is_string()) {
+            intact = false;
+            return QString();
+        }
+        return QString::fromStdString(it->get<std::string>());
+    };
+    const auto flagOf = [&](const char *key) {
+        const auto it = record.find(key);
+        if (it == record.end())
+            return false;
+        if (!it->is_boolean()) {
+            intact = false;
+            return false;
+        }
+        return it->get<bool>();
     };
     SignInRecord result;
     result.server.issuer = textOf("issuer");
@@ -74,15 +74,20 @@ Result<SignInRecord> SignInRecord::fromJson(const QByteArray &text)
     result.server.tokenEndpoint = QUrl(textOf("tokenEndpoint"));
     result.server.registrationEndpoint = QUrl(textOf("registrationEndpoint"));
     result.server.revocationEndpoint = QUrl(textOf("revocationEndpoint"));
-    result.server.tokenEndpointAuthMethodsSupported = record.contains("tokenEndpointAuthMethods")
-            ? stringList(record["tokenEndpointAuthMethods"])
-            : QStringList();
-    result.server.clientIdMetadataDocumentSupported
-            = flag(record, "clientIdMetadataDocumentSupported");
-    result.server.authorizationResponseIssParameterSupported
-            = flag(record, "issParameterSupported");
+    if (const auto methods = record.find("tokenEndpointAuthMethods"); methods != record.end()) {
+        if (!methods->is_array())
+            return damaged;
+        for (const json &method : *methods) {
+            if (!method.is_string())
+                return damaged;
+            result.server.tokenEndpointAuthMethodsSupported.append(
+                    QString::fromStdString(method.get<std::string>()));
+        }
+    }
+    result.server.clientIdMetadataDocumentSupported = flagOf("clientIdMetadataDocumentSupported");
+    result.server.authorizationResponseIssParameterSupported = flagOf("issParameterSupported");
     result.server.codeChallengeMethodsSupported = {QStringLiteral("S256")};
-    if (result.server.issuer.isEmpty() || result.resource.isEmpty()
+    if (!intact || result.server.issuer.isEmpty() || result.resource.isEmpty()
         || !result.server.tokenEndpoint.isValid() || result.server.tokenEndpoint.isEmpty())
         return damaged;
     return result;
