@@ -488,10 +488,11 @@ public:
         if (!oauth.clientMetadataUrl.isEmpty()
             && (!oauth.clientMetadataUrl.isValid()
                 || oauth.clientMetadataUrl.scheme() != QLatin1String("https")
+                || oauth.clientMetadataUrl.host().isEmpty() || oauth.clientMetadataUrl.hasFragment()
                 || oauth.clientMetadataUrl.path().isEmpty()
                 || oauth.clientMetadataUrl.path() == QLatin1String("/")))
             return problem(QStringLiteral("\"oauth.clientMetadataUrl\" must be an https URL with "
-                                          "a path"));
+                                          "a host and a path, without a #fragment"));
         for (const QString &scope : oauth.scopes) {
             if (scope.isEmpty() || scope.contains(QLatin1Char(' ')))
                 return problem(QStringLiteral("\"oauth.scopes\" must contain single scope names "

@@ -570,13 +570,13 @@ private slots:
             {"client_credentials", R"("oauth.clientId")"});
         row("client metadata url over http",
             R"("auth": "oauth", "oauth": {"clientMetadataUrl": "http://broker.example/c.json"})",
-            {R"("oauth.clientMetadataUrl")", "https URL with a path"});
+            {R"("oauth.clientMetadataUrl")", "must be an https URL"});
         row("client metadata url without path",
             R"("auth": "oauth", "oauth": {"clientMetadataUrl": "https://broker.example"})",
-            {R"("oauth.clientMetadataUrl")", "https URL with a path"});
+            {R"("oauth.clientMetadataUrl")", "must be an https URL"});
         row("client metadata url with root path",
             R"("auth": "oauth", "oauth": {"clientMetadataUrl": "https://broker.example/"})",
-            {R"("oauth.clientMetadataUrl")", "https URL with a path"});
+            {R"("oauth.clientMetadataUrl")", "must be an https URL"});
         row("client metadata url not a url",
             R"("auth": "oauth", "oauth": {"clientMetadataUrl": "https://bro ker.example/c.json"})",
             {R"("oauth.clientMetadataUrl")"});
