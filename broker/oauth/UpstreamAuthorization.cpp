@@ -288,20 +288,33 @@ void UpstreamAuthorization::refresh(const QByteArray &refreshToken,
 void UpstreamAuthorization::refreshAs(const QByteArray &refreshToken,
                                       std::function<void(Result<TokenSet>)> done)
 {
+    requestTokens([refreshToken](TokenRequest &request,
+                                 const QUrl &resource) { request.refresh(refreshToken, resource); },
+                  [done](Result<TokenSet> tokens) {
+                      // No client to refresh as (its registration is gone): only a sign-in helps.
+                      if (!tokens && tokens.error().kind == Error::Kind::NotFound) {
+                          Error error = tokens.error();
+                          error.kind = Error::Kind::Unauthorized;
+                          return done(error);
+                      }
+                      done(std::move(tokens));
+                  });
+}
+
+// One token request as the client ClientIdentity names, at the remembered token endpoint, for
+// the remembered resource; `grant` says which grant it sends.
+void UpstreamAuthorization::requestTokens(
+        std::function<void(TokenRequest &request, const QUrl &resource)> grant,
+        std::function<void(Result<TokenSet>)> done)
+{
     const SignInRecord record = *m_record;
     QPointer<UpstreamAuthorization> self(this);
     m_identity->current(
-            record.server,
-            [self, record, refreshToken, done](Result<ClientIdentity::Identity> identity) {
+            record.server, [self, record, grant, done](Result<ClientIdentity::Identity> identity) {
                 if (!self)
                     return;
-                if (!identity) {
-                    // No client to refresh as (its registration is gone): only a sign-in helps.
-                    Error error = identity.error();
-                    if (error.kind == Error::Kind::NotFound)
-                        error.kind = Error::Kind::Unauthorized;
-                    return done(error);
-                }
+                if (!identity)
+                    return done(identity.error());
                 auto *request = new TokenRequest(self->m_network, record.server.tokenEndpoint,
                                                  identity.value().client,
                                                  TokenRequest::kDefaultTimeoutMs, self.data());
@@ -313,7 +326,7 @@ void UpstreamAuthorization::refreshAs(const QByteArray &refreshToken,
                             TokenResponse response = answer.value();
                             done(response.takeTokenSet(record.server.issuer, record.resource));
                         });
-                request->refresh(refreshToken, QUrl(record.resource));
+                grant(*request, QUrl(record.resource));
             });
 }
 
@@ -444,28 +457,15 @@ void UpstreamAuthorization::startSignIn()
 
 void UpstreamAuthorization::signInWithClientCredentials()
 {
-    const SignInRecord record = *m_record;
     const QStringList scopes = signInScopes();
     QPointer<UpstreamAuthorization> self(this);
-    m_identity->current(
-            record.server, [self, record, scopes](Result<ClientIdentity::Identity> identity) {
-                if (!self)
-                    return;
-                if (!identity)
-                    return self->onSignedIn(identity.error());
-                auto *request = new TokenRequest(self->m_network, record.server.tokenEndpoint,
-                                                 identity.value().client,
-                                                 TokenRequest::kDefaultTimeoutMs, self.data());
-                connect(request, &TokenRequest::finished, self.data(),
-                        [self, request, record](const Result<TokenResponse> &answer) {
-                            request->deleteLater();
-                            if (!answer)
-                                return self->onSignedIn(answer.error());
-                            TokenResponse response = answer.value();
-                            self->onSignedIn(
-                                    response.takeTokenSet(record.server.issuer, record.resource));
-                        });
-                request->requestClientCredentials(scopes, QUrl(record.resource));
+    requestTokens(
+            [scopes](TokenRequest &request, const QUrl &resource) {
+                request.requestClientCredentials(scopes, resource);
+            },
+            [self](Result<TokenSet> tokens) {
+                if (self)
+                    self->onSignedIn(std::move(tokens));
             });
 }
 

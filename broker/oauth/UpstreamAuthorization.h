@@ -27,6 +27,7 @@ namespace mcpbroker::oauth {
 class AuthorizationCodeFlow;
 class BrowserLauncher;
 class ClientIdentity;
+class TokenRequest;
 class TokenStore;
 
 // MCP authorization (2025-11-25, client side) for one upstream server, shared by every
@@ -112,6 +113,8 @@ private:
     void onSignedIn(Result<TokenSet> tokens);
     void refresh(const QByteArray &refreshToken, std::function<void(Result<TokenSet>)> done);
     void refreshAs(const QByteArray &refreshToken, std::function<void(Result<TokenSet>)> done);
+    void requestTokens(std::function<void(TokenRequest &request, const QUrl &resource)> grant,
+                       std::function<void(Result<TokenSet>)> done);
     void revokeThenForget(SignOutCallback done);
     void forgetLocally(const QString &note, SignOutCallback done);
     QStringList signInScopes() const;
