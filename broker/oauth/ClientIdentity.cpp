@@ -1,5 +1,6 @@
 #include "oauth/ClientIdentity.h"
 
+#include "AnswerLater.h"
 #include "Logging.h"
 #include "oauth/ClientRegistration.h"
 #include "oauth/RegisteredClient.h"
@@ -75,8 +76,7 @@ void ClientIdentity::current(const AuthorizationServerMetadata &server, Callback
         identity.source = Source::MetadataDocument;
         identity.client.clientId = m_settings.clientMetadataUrl.toString(QUrl::FullyEncoded);
         identity.client.method = ClientAuthentication::Method::None;
-        QMetaObject::invokeMethod(
-                this, [done = std::move(done), identity] { done(identity); }, Qt::QueuedConnection);
+        answerLater(this, std::move(done), identity);
         return;
     }
     registered(server, std::move(done));
@@ -111,8 +111,7 @@ void ClientIdentity::configured(const AuthorizationServerMetadata &server, Callb
         identity.client.method = method.value();
     if (!method || !m_settings.hasClientSecret) {
         Result<Identity> answer = method ? Result<Identity>(identity) : method.error();
-        QMetaObject::invokeMethod(
-                this, [done = std::move(done), answer] { done(answer); }, Qt::QueuedConnection);
+        answerLater(this, std::move(done), answer);
         return;
     }
     if (!m_secrets)
@@ -191,8 +190,7 @@ void ClientIdentity::registerAt(const AuthorizationServerMetadata &server,
                 QStringLiteral("The authorization server %1 of server '%2' does not let clients "
                                "register themselves: %3.")
                         .arg(server.issuer, m_serverName, advice));
-        QMetaObject::invokeMethod(
-                this, [done = std::move(done), error] { done(error); }, Qt::QueuedConnection);
+        answerLater(this, std::move(done), error);
         return;
     }
     auto *registration = new ClientRegistration(m_network, server.registrationEndpoint,

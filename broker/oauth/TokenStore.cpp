@@ -1,5 +1,6 @@
 #include "oauth/TokenStore.h"
 
+#include "AnswerLater.h"
 #include "Logging.h"
 #include "store/SecretStore.h"
 
@@ -32,15 +33,6 @@ Error noSecretStore()
     return Error::make(Error::Kind::KeychainUnavailable,
                        QStringLiteral("The keychain is no longer available to MCP Broker; "
                                       "restart it and try again."));
-}
-
-// Answers on the event loop, as SecretStore does, when no keychain job runs at all.
-template<typename Callback, typename Value>
-void answerLater(QObject *context, Callback done, Value value)
-{
-    QMetaObject::invokeMethod(
-            context, [done = std::move(done), value = std::move(value)] { done(value); },
-            Qt::QueuedConnection);
 }
 
 } // namespace

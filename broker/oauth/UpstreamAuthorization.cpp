@@ -1,5 +1,6 @@
 #include "oauth/UpstreamAuthorization.h"
 
+#include "AnswerLater.h"
 #include "Logging.h"
 #include "mcp/ProtocolVersion.h"
 #include "oauth/AuthorizationCodeFlow.h"
@@ -22,14 +23,6 @@ namespace mcpbroker::oauth {
 namespace {
 
 const QByteArray kBearerPrefix = QByteArrayLiteral("Bearer ");
-
-template<typename Callback, typename Value>
-void answerLater(QObject *context, Callback done, Value value)
-{
-    QMetaObject::invokeMethod(
-            context, [done = std::move(done), value = std::move(value)] { done(value); },
-            Qt::QueuedConnection);
-}
 
 std::optional<BearerChallenge> bearerChallenge(const QByteArray &header)
 {

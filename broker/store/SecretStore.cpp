@@ -1,5 +1,6 @@
 #include "store/SecretStore.h"
 
+#include "AnswerLater.h"
 #include "Logging.h"
 #include "store/SecretChunker.h"
 
@@ -394,22 +395,11 @@ Error emptyKeyError()
             QStringLiteral("A keychain entry needs a name; this is a bug in MCP Broker."));
 }
 
-// Answers on the event loop, never inside the caller's read/write/remove, and not at all once
-// `owner` is gone.
-template<typename Callback, typename Value>
-void answerLater(QObject *owner, Callback done, Value value)
-{
-    QMetaObject::invokeMethod(
-            owner, [done = std::move(done), value = std::move(value)] { done(value); },
-            Qt::QueuedConnection);
-}
-
 } // namespace
 
 SecretStore::SecretStore(QString service, int timeoutMs, QObject *parent)
     : QObject(parent), m_service(std::move(service)), m_timeoutMs(std::max(1, timeoutMs))
-{
-}
+{ }
 
 void SecretStore::read(const QString &key, ReadCallback done)
 {
