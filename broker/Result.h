@@ -26,6 +26,7 @@ struct Error
         KeychainUnavailable, // no Secret Service / keychain at all
         KeychainLocked,     // keychain present but locked or the unlock prompt went unanswered
         Io,                 // files
+        Forbidden,          // a local client is not allowed this (grant, policy, the user said no)
     };
 
     Kind kind = Kind::Generic;

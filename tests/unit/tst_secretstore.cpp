@@ -97,6 +97,8 @@ QString kindName(Error::Kind kind)
         return QStringLiteral("KeychainLocked");
     case Error::Kind::Io:
         return QStringLiteral("Io");
+    case Error::Kind::Forbidden:
+        return QStringLiteral("Forbidden");
     }
     return QStringLiteral("?");
 }
