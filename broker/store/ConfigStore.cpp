@@ -83,6 +83,7 @@ constexpr int kMaxRequestTimeoutMs = 3'600'000;
 const char kVersion[] = "version";
 const char kPort[] = "port";
 const char kServers[] = "servers";
+const char kPolicy[] = "policy";
 const char kName[] = "name";
 const char kUrl[] = "url";
 const char kAuth[] = "auth";
@@ -279,6 +280,17 @@ public:
                 names.insert(server.value().name);
                 config.servers.append(std::move(server).value());
             }
+        }
+
+        if (auto it = root.find(kPolicy); it != root.end()) {
+            auto policy = parsePolicyConfig(*it);
+            if (!policy) {
+                QString problem = policy.error().message;
+                if (problem.endsWith(QLatin1Char('.')))
+                    problem.chop(1);
+                return invalid(QStringLiteral("in \"policy\": %1").arg(problem));
+            }
+            config.policy = std::move(policy).value();
         }
         return config;
     }
@@ -637,6 +649,10 @@ Result<void> ConfigStore::save(const BrokerConfig &config) const
         entry[kRequestTimeoutMs] = server.requestTimeoutMs;
         root[kServers].push_back(std::move(entry));
     }
+
+    // Kept as the user wrote it: `add` and `remove` rewrite this file.
+    if (config.policy != PolicyConfig())
+        root[kPolicy] = ordered_json(toJson(config.policy));
 
     std::string text = root.dump(2);
     text.push_back('\n');

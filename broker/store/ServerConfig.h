@@ -1,5 +1,7 @@
 #pragma once
 
+#include "store/PolicyConfig.h"
+
 #include <QList>
 #include <QString>
 #include <QStringList>
@@ -48,6 +50,7 @@ struct BrokerConfig
 
     quint16 port = kDefaultPort;
     QList<ServerConfig> servers;
+    PolicyConfig policy; // which tools local clients may call (gateway/ToolPolicy)
 
     const ServerConfig *server(const QString &name) const;
 };
