@@ -24,6 +24,10 @@ enum class Option {
     ClientCredentials,
     Scope,
     Json,
+    Lines,
+    Follow,
+    Server,
+    ExpiresIn,
     Help,
     Version,
 };
@@ -54,6 +58,12 @@ const OptionSpec kOptions[] = {
         {QLatin1StringView("--client-credentials"), Option::ClientCredentials, false},
         {QLatin1StringView("--scope"), Option::Scope, true},
         {QLatin1StringView("--json"), Option::Json, false},
+        {QLatin1StringView("--lines"), Option::Lines, true},
+        {QLatin1StringView("-n"), Option::Lines, true},
+        {QLatin1StringView("--follow"), Option::Follow, false},
+        {QLatin1StringView("-f"), Option::Follow, false},
+        {QLatin1StringView("--server"), Option::Server, true},
+        {QLatin1StringView("--expires-in"), Option::ExpiresIn, true},
         {QLatin1StringView("--help"), Option::Help, false},
         {QLatin1StringView("-h"), Option::Help, false},
         {QLatin1StringView("--version"), Option::Version, false},
@@ -64,8 +74,9 @@ struct CommandSpec
     QLatin1StringView word;
     Command::Kind kind;
     int argumentCount;
-    QLatin1StringView arguments; // how the help names them
-    QList<Option> options;       // besides --config, --help and --version
+    QLatin1StringView arguments;    // how the help names them
+    QList<Option> options;          // besides --config, --help and --version
+    QLatin1StringView subWord = {}; // `grant create`: the second word; empty for most commands
 };
 
 const CommandSpec kCommands[] = {
@@ -78,6 +89,29 @@ const CommandSpec kCommands[] = {
         {QLatin1StringView("status"), Command::Kind::Status, 0, {}, {Option::Json, Option::Port}},
         {QLatin1StringView("login"), Command::Kind::Login, 1, QLatin1StringView("NAME"), {}},
         {QLatin1StringView("logout"), Command::Kind::Logout, 1, QLatin1StringView("NAME"), {}},
+        {QLatin1StringView("log"),
+         Command::Kind::Log,
+         0,
+         {},
+         {Option::Lines, Option::Follow, Option::Json}},
+        {QLatin1StringView("grant"),
+         Command::Kind::GrantCreate,
+         1,
+         QLatin1StringView("NAME"),
+         {Option::Server, Option::ExpiresIn},
+         QLatin1StringView("create")},
+        {QLatin1StringView("grant"),
+         Command::Kind::GrantList,
+         0,
+         {},
+         {Option::Json},
+         QLatin1StringView("list")},
+        {QLatin1StringView("grant"),
+         Command::Kind::GrantRevoke,
+         1,
+         QLatin1StringView("a client's NAME or a grant's ID"),
+         {},
+         QLatin1StringView("revoke")},
         {QLatin1StringView("help"), Command::Kind::Help, 0, {}, {}},
 };
 
@@ -99,13 +133,40 @@ QLatin1StringView optionName(Option option)
     return {};
 }
 
-const CommandSpec *findCommand(QStringView word)
+const CommandSpec *findCommand(QStringView word, QStringView subWord = {})
 {
     for (const CommandSpec &spec : kCommands) {
-        if (word == spec.word)
+        if (word == spec.word && subWord == spec.subWord)
             return &spec;
     }
     return nullptr;
+}
+
+// "create, list or revoke" for `grant`; empty for a word without sub-commands.
+QString subCommandsOf(QStringView word)
+{
+    QStringList subWords;
+    for (const CommandSpec &spec : kCommands) {
+        if (word == spec.word && !spec.subWord.isEmpty())
+            subWords.append(spec.subWord);
+    }
+    if (subWords.size() < 2)
+        return subWords.join(QString());
+    const QString last = subWords.takeLast();
+    return subWords.join(QLatin1String(", ")) + QLatin1String(" or ") + last;
+}
+
+// As the user types it: "add", "grant create".
+QString commandName(const CommandSpec &spec)
+{
+    return spec.subWord.isEmpty() ? QString(spec.word)
+                                  : QStringLiteral("%1 %2").arg(spec.word, spec.subWord);
+}
+
+bool isGrantCommand(Command::Kind kind)
+{
+    return kind == Command::Kind::GrantCreate || kind == Command::Kind::GrantList
+            || kind == Command::Kind::GrantRevoke;
 }
 
 Error usageError(const QString &message)
@@ -115,11 +176,18 @@ Error usageError(const QString &message)
 
 // Secrets are read from standard input only, never taken as an option's value, where other
 // local processes could read them (`ps`). Those who try are told the way that works.
-QString unknownOption(const QString &name)
+QString unknownOption(const QString &name, Command::Kind kind)
 {
     if (name == QLatin1String("--client-secret")) {
         return QStringLiteral("A client secret is never given on the command line: pipe it in "
                               "with --client-secret-stdin.");
+    }
+    // The broker makes grant tokens; it never takes one where other processes can read it.
+    if (name == QLatin1String("--grant") || name == QLatin1String("--grant-token")
+        || (name == QLatin1String("--token") && isGrantCommand(kind))) {
+        return QStringLiteral("A grant token is never taken on the command line: `mcp-broker "
+                              "grant create NAME` prints a new one, once, and `mcp-broker grant "
+                              "revoke` takes the client's name or the grant's ID.");
     }
     if (name == QLatin1String("--bearer") || name == QLatin1String("--token")) {
         return QStringLiteral("A bearer token is never given on the command line: pipe it in "
@@ -205,6 +273,61 @@ QString quotedIfWordLike(const QString &argument)
     return word.match(argument).hasMatch() ? QStringLiteral(" '%1'").arg(argument) : QString();
 }
 
+// The prefixes of the broker's own tokens (gateway/GrantToken): a word with one is a token
+// pasted in the wrong place, and is refused without being quoted back.
+bool looksLikeGrantToken(const QString &word)
+{
+    for (const char *prefix : {"mcpb_", "mcpb-at_", "mcpb-rt_"}) {
+        if (word.startsWith(QLatin1String(prefix)))
+            return true;
+    }
+    return false;
+}
+
+// A local client's name (or a grant's ID, "g" + 12 hex digits, which fits the same rule).
+// Letters, digits, '-', '_', '.' and inner spaces: it is shown in the tray, `grant list` and
+// the audit log.
+Result<QString> parseClientName(const QString &word, const QString &commandName)
+{
+    if (looksLikeGrantToken(word)) {
+        return usageError(QStringLiteral("That is a grant token, not a client's name: a token is "
+                                         "never given on the command line. Give `mcp-broker %1` "
+                                         "the client's name or the grant's ID (`mcp-broker grant "
+                                         "list` shows them).")
+                                  .arg(commandName));
+    }
+    const bool allowed = std::all_of(word.cbegin(), word.cend(), [](QChar c) {
+        return c.isLetter() || c.isDigit() || c == QLatin1Char('-') || c == QLatin1Char('_')
+                || c == QLatin1Char('.') || c == QLatin1Char(' ');
+    });
+    if (word.isEmpty() || word.size() > Command::kMaxClientNameLength || !allowed
+        || word.startsWith(QLatin1Char(' ')) || word.endsWith(QLatin1Char(' '))) {
+        return usageError(QStringLiteral("A client's name is 1 to %1 characters: letters, digits, "
+                                         "'-', '_', '.' and spaces (not at either end).")
+                                  .arg(Command::kMaxClientNameLength));
+    }
+    return word;
+}
+
+// --expires-in: a positive whole number with s, m, h or d; at most 3650 days.
+std::optional<qint64> parseDuration(const QString &text)
+{
+    static const QRegularExpression duration(QStringLiteral("^([0-9]{1,9})([smhd])$"));
+    const QRegularExpressionMatch match = duration.match(text);
+    if (!match.hasMatch())
+        return std::nullopt;
+    const qint64 count = match.captured(1).toLongLong();
+    const QChar unit = match.captured(2).at(0);
+    const qint64 unitSeconds = unit == QLatin1Char('s') ? 1
+            : unit == QLatin1Char('m')                  ? 60
+            : unit == QLatin1Char('h')                  ? 60 * 60
+                                                        : 24 * 60 * 60;
+    const qint64 seconds = count * unitSeconds;
+    if (count <= 0 || seconds > Command::kMaxGrantSeconds)
+        return std::nullopt;
+    return seconds;
+}
+
 std::optional<quint16> parsePort(const QString &text, quint16 lowest)
 {
     bool ok = false;
@@ -240,10 +363,17 @@ Result<Command> CommandLine::parse(const QStringList &arguments)
 {
     QList<GivenOption> given;
     QStringList words;
-    std::optional<Error> firstError;
+    // The first problem found while reading options. An unknown option is kept by name: what to
+    // say about it (--token) depends on the command, which is known later.
+    struct FirstError
+    {
+        QString message;
+        QString unknownOption;
+    };
+    std::optional<FirstError> firstError;
     auto fail = [&firstError](const QString &message) {
         if (!firstError)
-            firstError = usageError(message);
+            firstError = FirstError{message, {}};
     };
 
     for (qsizetype i = 0; i < arguments.size(); ++i) {
@@ -258,8 +388,17 @@ Result<Command> CommandLine::parse(const QStringList &arguments)
                 : -1;
         const QString name = equals < 0 ? argument : argument.left(equals);
         const OptionSpec *spec = findOption(name);
+        // -n5: a short option with its value attached, as getopt allows.
+        if (!spec && !argument.startsWith(QLatin1String("--"))) {
+            const OptionSpec *shortSpec = findOption(QStringView(argument).left(2));
+            if (shortSpec && shortSpec->takesValue) {
+                given.append(GivenOption{shortSpec, argument.mid(2)});
+                continue;
+            }
+        }
         if (!spec) {
-            fail(unknownOption(name));
+            if (!firstError)
+                firstError = FirstError{{}, name};
             continue;
         }
         if (!spec->takesValue) {
@@ -298,30 +437,56 @@ Result<Command> CommandLine::parse(const QStringList &arguments)
         command.implicitServe = true;
     } else {
         const QString word = words.takeFirst();
-        spec = findCommand(word);
+        const QString subCommands = subCommandsOf(word);
+        if (!subCommands.isEmpty()) {
+            const QString subWord = words.isEmpty() ? QString() : words.takeFirst();
+            spec = findCommand(word, subWord);
+            if (!spec && subWord.isEmpty()) {
+                return usageError(QStringLiteral("`mcp-broker %1` needs a sub-command: %2.")
+                                          .arg(word, subCommands));
+            }
+            if (!spec) {
+                return usageError(
+                        QStringLiteral("Unknown sub-command%1 of `mcp-broker %2`: use %3.")
+                                .arg(quotedIfWordLike(subWord), word, subCommands));
+            }
+        } else {
+            spec = findCommand(word);
+        }
         if (!spec)
             return usageError(QStringLiteral("Unknown command%1.").arg(quotedIfWordLike(word)));
     }
     command.kind = spec->kind;
-    if (firstError)
-        return *firstError;
+    if (firstError) {
+        return usageError(firstError->unknownOption.isEmpty()
+                                  ? firstError->message
+                                  : unknownOption(firstError->unknownOption, command.kind));
+    }
     if (command.kind == Command::Kind::Help)
         return command;
 
-    if (words.size() < spec->argumentCount) {
-        return usageError(
-                QStringLiteral("`mcp-broker %1` needs %2.").arg(spec->word, spec->arguments));
-    }
+    const QString name = commandName(*spec);
+    if (words.size() < spec->argumentCount)
+        return usageError(QStringLiteral("`mcp-broker %1` needs %2.").arg(name, spec->arguments));
     if (words.size() > spec->argumentCount) {
         return usageError(QStringLiteral("Too many arguments for `mcp-broker %1` (it takes %2).")
-                                  .arg(spec->word,
+                                  .arg(name,
                                        spec->argumentCount == 0 ? QStringLiteral("none")
                                                                 : QString(spec->arguments)));
     }
-    if (spec->argumentCount > 0)
-        command.serverName = words.at(0);
-    if (spec->argumentCount > 1)
-        command.serverUrl = words.at(1);
+    if (isGrantCommand(command.kind)) {
+        if (spec->argumentCount > 0) {
+            auto client = parseClientName(words.at(0), name);
+            if (!client)
+                return client.error();
+            command.grantClient = client.value();
+        }
+    } else {
+        if (spec->argumentCount > 0)
+            command.serverName = words.at(0);
+        if (spec->argumentCount > 1)
+            command.serverUrl = words.at(1);
+    }
 
     QList<Option> seen;
     std::optional<OAuthOptions> oauth; // kept apart: its details may come before --oauth
@@ -330,10 +495,10 @@ Result<Command> CommandLine::parse(const QStringList &arguments)
         const Option which = option.spec->option;
         if (which != Option::Config && !spec->options.contains(which)) {
             return usageError(QStringLiteral("%1 is not an option of `mcp-broker %2`.")
-                                      .arg(option.spec->name, spec->word));
+                                      .arg(option.spec->name, name));
         }
-        const bool repeatable
-                = which == Option::HeaderStdin || which == Option::Header || which == Option::Scope;
+        const bool repeatable = which == Option::HeaderStdin || which == Option::Header
+                || which == Option::Scope || which == Option::Server;
         if (!repeatable && seen.contains(which))
             return usageError(QStringLiteral("%1 is given more than once.").arg(option.spec->name));
         seen.append(which);
@@ -408,6 +573,33 @@ Result<Command> CommandLine::parse(const QStringList &arguments)
         case Option::Json:
             command.json = true;
             break;
+        case Option::Lines: {
+            bool isNumber = false;
+            const int lines = option.value.toInt(&isNumber);
+            if (!isNumber || lines < 1 || lines > Command::kMaxLogLines) {
+                return usageError(QStringLiteral("%1 needs a number of calls from 1 to %2.")
+                                          .arg(option.spec->name)
+                                          .arg(Command::kMaxLogLines));
+            }
+            command.logLines = lines;
+            break;
+        }
+        case Option::Follow:
+            command.follow = true;
+            break;
+        case Option::Server:
+            if (option.value.isEmpty())
+                return usageError(QStringLiteral("--server needs a server's name."));
+            if (!command.grantServers.contains(option.value))
+                command.grantServers.append(option.value);
+            break;
+        case Option::ExpiresIn:
+            command.grantExpiresInSeconds = parseDuration(option.value);
+            if (!command.grantExpiresInSeconds) {
+                return usageError(QStringLiteral("--expires-in needs a duration such as 90s, 30m, "
+                                                 "12h or 30d (at most 3650d)."));
+            }
+            break;
         case Option::Help:
         case Option::Version:
             break;
@@ -444,6 +636,13 @@ QString CommandLine::usage()
             "                          the keychain.\n"
             "  status [--json] [--port N]\n"
             "                          Ask the running broker how each server is doing.\n"
+            "  grant create NAME [--server S]... [--expires-in DURATION]\n"
+            "                          Let a local MCP client in: prints its token once, on stdout.\n"
+            "  grant list [--json]     Show the clients' grants (never a token).\n"
+            "  grant revoke NAME|ID    Cut a client off at once, by its name or its grant's ID.\n"
+            "  log [-n N] [--follow] [--json]\n"
+            "                          Show the last calls: time, client, server, tool, decision,\n"
+            "                          outcome, duration.\n"
             "  help                    Show the full help.\n"
             "\n"
             "With no command, mcp-broker runs `serve` (the tray icon comes in a later version).\n");
@@ -490,15 +689,38 @@ QString CommandLine::help()
                     "                          Document, used as client ID where the server allows.\n"
                     "  --scope SCOPE           add --oauth: a scope to ask for instead of what the\n"
                     "                          server suggests; repeat it for more.\n"
-                    "  --json                  list, status: print JSON.\n"
+                    "  --server S              grant create: a server the client may use; repeat it\n"
+                    "                          for more. Default: every server, also those added\n"
+                    "                          later.\n"
+                    "  --expires-in DURATION   grant create: the grant ends after DURATION: a number\n"
+                    "                          with s, m, h or d (90s, 30m, 12h, 30d; at most 3650d).\n"
+                    "                          Default: it lasts until it is revoked.\n"
+                    "  -n, --lines N           log: how many calls to show, 1 to 100000. Default: 20.\n"
+                    "  -f, --follow            log: keep showing calls as they are made, until Ctrl+C.\n"
+                    "  --json                  list, status, grant list: print JSON; log: print the\n"
+                    "                          audit log's lines as they are, one JSON object each.\n"
                     "  -h, --help              Show this help.\n"
                     "  --version               Show the version.\n"
+                    "\n"
+                    "Grants:\n"
+                    "  `grant create` prints the client's token once, on stdout, alone on its line:\n"
+                    "  put it in the client's config (header Authorization: Bearer TOKEN). It is not\n"
+                    "  stored anywhere readable: the keychain keeps only its hash. Lost it? Revoke\n"
+                    "  the grant and create a new one. A token is never taken on the command line.\n"
+                    "\n"
+                    "Audit log:\n"
+                    "  One line per tool call: time, client, server, tool, the policy's decision,\n"
+                    "  the outcome and the duration; never the arguments or a token. It is\n"
+                    "  $XDG_STATE_HOME/mcp-broker/audit.log (else ~/.local/state/mcp-broker/),\n"
+                    "  readable by you only, rotated at 5 MB with 3 older files kept.\n"
                     "\n"
                     "Examples:\n"
                     "  pass show mcp/github | mcp-broker add github https://api.githubcopilot.com/mcp/ --bearer-stdin\n"
                     "  mcp-broker add notes https://mcp.example.com/mcp --oauth && mcp-broker login notes\n"
                     "  pass show mcp/ci | mcp-broker add ci https://ci.example.com/mcp --oauth \\\n"
                     "      --client-id mcp-broker --client-secret-stdin --client-credentials\n"
+                    "  mcp-broker grant create cursor --server github --expires-in 30d\n"
+                    "  mcp-broker log --follow\n"
                     "\n"
                     "Exit status: 0 done, 1 failed, 2 usage error, 3 (status) the broker is not running.\n");
 }

@@ -32,12 +32,27 @@ struct OAuthOptions
     QStringList scopes;                 // --scope, in the order given, each once
 };
 
-// What the user asked for, as parsed from the command line. Only syntax is checked here
-// (commands, options, argument counts); values such as server names and URLs are checked by
-// the command that uses them.
+// What the user asked for, as parsed from the command line. Mostly syntax is checked here
+// (commands, options, argument counts, and values of a fixed form: ports, line counts,
+// durations, client names); values such as server names and URLs are checked by the command
+// that uses them.
 struct Command
 {
-    enum class Kind { Serve, Add, List, Remove, Status, Login, Logout, Help, Version };
+    enum class Kind {
+        Serve,
+        Add,
+        List,
+        Remove,
+        Status,
+        Login,
+        Logout,
+        Log,
+        GrantCreate,
+        GrantList,
+        GrantRevoke,
+        Help,
+        Version,
+    };
 
     Kind kind = Kind::Serve;
     bool implicitServe = false;        // no command word was given
@@ -48,7 +63,17 @@ struct Command
     bool bearerFromStdin = false;      // add
     QList<HeaderSecret> headers;       // add, in the order given
     std::optional<OAuthOptions> oauth; // add --oauth
-    bool json = false;                 // list, status
+    bool json = false;                 // list, status, log, grant list
+    int logLines = 20;                 // log -n/--lines: 1 to kMaxLogLines
+    bool follow = false;               // log --follow
+    QString grantClient;               // grant create: the client's NAME; grant revoke: NAME or ID
+    QStringList grantServers;          // grant create --server, in the order given, each once;
+                                       // empty: every server
+    std::optional<qint64> grantExpiresInSeconds; // grant create --expires-in; nullopt: no end
+
+    static constexpr int kMaxLogLines = 100'000;
+    static constexpr qint64 kMaxGrantSeconds = 3650LL * 24 * 60 * 60; // --expires-in 3650d
+    static constexpr int kMaxClientNameLength = 64;
 
     QString configFilePath() const; // configPath, else ConfigStore::defaultPath()
 };

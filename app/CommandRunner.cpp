@@ -5,7 +5,9 @@
 #include "CommandLine.h"
 #include "Console.h"
 #include "ExitCode.h"
+#include "GrantCommand.h"
 #include "ListCommand.h"
+#include "LogCommand.h"
 #include "LoginCommand.h"
 #include "LogoutCommand.h"
 #include "RemoveCommand.h"
@@ -56,6 +58,12 @@ int CommandRunner::run(const Command &command)
         return runOnEventLoop(std::make_unique<LoginCommand>(command));
     case Command::Kind::Logout:
         return runOnEventLoop(std::make_unique<LogoutCommand>(command));
+    case Command::Kind::Log:
+        return runOnEventLoop(std::make_unique<LogCommand>(command));
+    case Command::Kind::GrantCreate:
+    case Command::Kind::GrantList:
+    case Command::Kind::GrantRevoke:
+        return runOnEventLoop(std::make_unique<GrantCommand>(command));
     }
     return kExitFailed;
 }

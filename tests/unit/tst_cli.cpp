@@ -1,17 +1,24 @@
 // The pure parts of the `mcp-broker` command line: argument parsing, header checks, the
-// splitting of standard input into secrets and what `list` and `status` print. No process,
-// keychain or network here (tst_clioauth runs the binary).
+// splitting of standard input into secrets, what `list` and `status` print and how `log` reads
+// and follows the audit log (in a temporary folder). No process, keychain or network here
+// (tst_clioauth runs the binary).
 
 #include "CommandLine.h"
 #include "HeaderField.h"
 #include "JsonCompare.h"
+#include "LogTail.h"
 #include "SecretInput.h"
 #include "ServerListing.h"
 #include "StatusReport.h"
+#include "store/AuditLog.h"
 #include "store/ServerConfig.h"
 
 #include <QDateTime>
+#include <QDir>
+#include <QFile>
 #include <QRegularExpression>
+#include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QTest>
 
 using namespace mcpbroker;
@@ -35,6 +42,38 @@ QString usageError(const QStringList &arguments)
 {
     auto command = CommandLine::parse(arguments);
     return command ? QString() : command.error().message;
+}
+
+store::AuditEntry auditEntry(int number)
+{
+    store::AuditEntry entry;
+    entry.time = QDateTime(QDate(2026, 11, 24), QTime(10, 31, 2), Qt::UTC).addSecs(number);
+    entry.client = QStringLiteral("cursor");
+    entry.server = QStringLiteral("github");
+    entry.tool = QStringLiteral("tool_%1").arg(number);
+    entry.decision = QStringLiteral("allow");
+    entry.outcome = QStringLiteral("ok");
+    entry.durationMs = number;
+    return entry;
+}
+
+QStringList toolsOf(const QList<QByteArray> &lines)
+{
+    QStringList tools;
+    for (const QByteArray &line : lines) {
+        const auto entry = store::AuditLog::parseLine(line);
+        tools.append(entry ? entry->tool : QStringLiteral("<not an entry>"));
+    }
+    return tools;
+}
+
+// Every line `spy` has seen from LogTail::appended, in order.
+QList<QByteArray> appendedLines(const QSignalSpy &spy)
+{
+    QList<QByteArray> lines;
+    for (const QList<QVariant> &arguments : spy)
+        lines += arguments.at(0).value<QList<QByteArray>>();
+    return lines;
 }
 
 } // namespace
@@ -459,6 +498,332 @@ private Q_SLOTS:
         QVERIFY(!StatusReport::lines(*plain, now).join('\n').contains("SIGN-IN"));
         QVERIFY(!StatusReport::parse("{\"servers\": [1]}"));
         QVERIFY(!StatusReport::parse("not json"));
+    }
+
+    void logShowsTwentyCallsByDefault()
+    {
+        const Command command = parsed({"log"});
+        QCOMPARE(command.kind, Command::Kind::Log);
+        QCOMPARE(command.logLines, 20);
+        QVERIFY(!command.follow);
+        QVERIFY(!command.json);
+    }
+
+    void logTakesLinesFollowAndJson()
+    {
+        const Command command = parsed({"log", "-n", "5", "-f", "--json"});
+        QCOMPARE(command.logLines, 5);
+        QVERIFY(command.follow);
+        QVERIFY(command.json);
+        const Command longForms = parsed({"log", "--lines=100000", "--follow"});
+        QCOMPARE(longForms.logLines, 100000);
+        QVERIFY(longForms.follow);
+        QCOMPARE(parsed({"log", "--lines", "1"}).logLines, 1);
+        QCOMPARE(parsed({"log", "-n50"}).logLines, 50);
+        QVERIFY(usageError({"log", "-f", "--follow"}).contains("more than once"));
+        QVERIFY(usageError({"log", "extra"}).contains("Too many arguments for `mcp-broker log`"));
+    }
+
+    void logLinesMustBeFrom1To100000_data()
+    {
+        QTest::addColumn<QStringList>("arguments");
+        QTest::newRow("zero") << QStringList{"log", "-n", "0"};
+        QTest::newRow("too many") << QStringList{"log", "--lines", "100001"};
+        QTest::newRow("negative") << QStringList{"log", "-n", "-3"};
+        QTest::newRow("text") << QStringList{"log", "--lines=ten"};
+        QTest::newRow("empty") << QStringList{"log", "--lines="};
+    }
+    void logLinesMustBeFrom1To100000()
+    {
+        QFETCH(QStringList, arguments);
+        const QString error = usageError(arguments);
+        QVERIFY2(error.contains("needs a number of calls from 1 to 100000"), qPrintable(error));
+        QVERIFY(usageError({"log", "-n"}).contains("-n needs a value"));
+        QVERIFY(usageError({"log", "-nx"}).contains("-n needs a number of calls"));
+        QCOMPARE(usageError({"log", "-fx"}), "Unknown option '-fx'.");
+    }
+
+    void logOptionsBelongToLog()
+    {
+        QVERIFY(usageError({"list", "--follow"}).contains("not an option of `mcp-broker list`"));
+        QVERIFY(usageError({"status", "-n", "3"}).contains("not an option"));
+        QVERIFY(usageError({"log", "--server", "x"}).contains("not an option of `mcp-broker log`"));
+        QVERIFY(usageError({"log", "--port", "1"}).contains("not an option"));
+    }
+
+    void grantCreateTakesANameServersAndAnExpiry()
+    {
+        const Command command
+                = parsed({"grant", "create", "cursor", "--server", "github", "--server=linear",
+                          "--server", "github", "--expires-in", "30d"});
+        QCOMPARE(command.kind, Command::Kind::GrantCreate);
+        QCOMPARE(command.grantClient, "cursor");
+        QCOMPARE(command.grantServers, QStringList({"github", "linear"}));
+        QCOMPARE(command.grantExpiresInSeconds, std::optional<qint64>(30 * 24 * 3600));
+        QVERIFY(command.serverName.isEmpty());
+
+        const Command plain = parsed({"grant", "create", "Claude Code"});
+        QCOMPARE(plain.grantClient, "Claude Code");
+        QVERIFY(plain.grantServers.isEmpty());
+        QVERIFY(!plain.grantExpiresInSeconds);
+        QCOMPARE(
+                parsed({"--config", "/tmp/c.json", "grant", "create", "my.laptop_1-a"}).grantClient,
+                "my.laptop_1-a");
+        QVERIFY(usageError({"grant", "create", "a", "--server="}).contains("--server needs"));
+    }
+
+    void durationsAreANumberWithAUnit_data()
+    {
+        QTest::addColumn<QString>("duration");
+        QTest::addColumn<qint64>("seconds"); // -1: refused
+        QTest::newRow("seconds") << "90s" << qint64(90);
+        QTest::newRow("minutes") << "30m" << qint64(1800);
+        QTest::newRow("hours") << "12h" << qint64(43200);
+        QTest::newRow("days") << "30d" << qint64(2592000);
+        QTest::newRow("ten years") << "3650d" << qint64(315360000);
+        QTest::newRow("zero") << "0d" << qint64(-1);
+        QTest::newRow("no unit") << "30" << qint64(-1);
+        QTest::newRow("no number") << "d" << qint64(-1);
+        QTest::newRow("weeks") << "1w" << qint64(-1);
+        QTest::newRow("too long") << "3651d" << qint64(-1);
+        QTest::newRow("too long in hours") << "87601h" << qint64(-1);
+        QTest::newRow("negative") << "-5m" << qint64(-1);
+        QTest::newRow("fraction") << "1.5h" << qint64(-1);
+        QTest::newRow("space") << "30 d" << qint64(-1);
+        QTest::newRow("upper case") << "30D" << qint64(-1);
+        QTest::newRow("huge") << "99999999999999d" << qint64(-1);
+        QTest::newRow("empty") << "" << qint64(-1);
+    }
+    void durationsAreANumberWithAUnit()
+    {
+        QFETCH(QString, duration);
+        QFETCH(qint64, seconds);
+        const QStringList arguments{"grant", "create", "cursor", "--expires-in=" + duration};
+        if (seconds < 0) {
+            const QString error = usageError(arguments);
+            QVERIFY2(error.contains("--expires-in needs a duration such as 90s, 30m, 12h or 30d"),
+                     qPrintable(error));
+        } else {
+            QCOMPARE(parsed(arguments).grantExpiresInSeconds, std::optional<qint64>(seconds));
+        }
+    }
+
+    void grantListAndRevoke()
+    {
+        const Command list = parsed({"grant", "list", "--json"});
+        QCOMPARE(list.kind, Command::Kind::GrantList);
+        QVERIFY(list.json);
+        QVERIFY(!parsed({"grant", "list"}).json);
+        const Command byId = parsed({"grant", "revoke", "g0123456789ab"});
+        QCOMPARE(byId.kind, Command::Kind::GrantRevoke);
+        QCOMPARE(byId.grantClient, "g0123456789ab");
+        QCOMPARE(parsed({"grant", "revoke", "Claude Code"}).grantClient, "Claude Code");
+    }
+
+    void grantNeedsAKnownSubCommand()
+    {
+        const QString bare = usageError({"grant"});
+        QVERIFY2(bare.contains("`mcp-broker grant` needs a sub-command: create, list or revoke."),
+                 qPrintable(bare));
+        QVERIFY(usageError({"grant", "--json"}).contains("create, list or revoke"));
+        const QString unknown = usageError({"grant", "delete", "cursor"});
+        QCOMPARE(unknown,
+                 "Unknown sub-command 'delete' of `mcp-broker grant`: use create, list or "
+                 "revoke.");
+        const QString token = QStringLiteral("mcpb_g0123456789ab_c2VjcmV0LXNlY3JldC1zZWNyZXQ");
+        const QString pasted = usageError({"grant", token});
+        QVERIFY2(pasted.contains("create, list or revoke"), qPrintable(pasted));
+        QVERIFY(!pasted.contains(token));
+    }
+
+    void grantCommandsCheckTheirArgumentsAndOptions()
+    {
+        QCOMPARE(usageError({"grant", "create"}), "`mcp-broker grant create` needs NAME.");
+        QVERIFY(usageError({"grant", "revoke"}).contains("`mcp-broker grant revoke` needs"));
+        QVERIFY(usageError({"grant", "list", "x"})
+                        .contains("Too many arguments for `mcp-broker grant list`"));
+        QVERIFY(usageError({"grant", "create", "a", "b"}).contains("Too many arguments"));
+        QCOMPARE(usageError({"grant", "revoke", "a", "--server", "x"}),
+                 "--server is not an option of `mcp-broker grant revoke`.");
+        QVERIFY(usageError({"grant", "create", "a", "--json"})
+                        .contains("not an option of `mcp-broker grant create`"));
+        QVERIFY(usageError({"grant", "list", "--expires-in", "1d"}).contains("not an option"));
+        QVERIFY(usageError({"grant", "create", "a", "--expires-in", "1d", "--expires-in", "2d"})
+                        .contains("more than once"));
+        QVERIFY(usageError({"add", "a", "https://x/", "--server", "b"}).contains("not an option"));
+    }
+
+    void clientNamesAreLettersDigitsAndAFewMarks_data()
+    {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<bool>("valid");
+        QTest::newRow("plain") << "cursor" << true;
+        QTest::newRow("spaces inside") << "Claude Code" << true;
+        QTest::newRow("marks") << "vs.code_2-insiders" << true;
+        QTest::newRow("letters beyond ASCII") << QStringLiteral("Büro") << true;
+        QTest::newRow("64 characters") << QString(64, QLatin1Char('a')) << true;
+        QTest::newRow("65 characters") << QString(65, QLatin1Char('a')) << false;
+        QTest::newRow("empty") << "" << false;
+        QTest::newRow("leading space") << " cursor" << false;
+        QTest::newRow("trailing space") << "cursor " << false;
+        QTest::newRow("slash") << "a/b" << false;
+        QTest::newRow("semicolon") << "a;b" << false;
+        QTest::newRow("quote") << "a'b" << false;
+        QTest::newRow("newline") << "a\nb" << false;
+        QTest::newRow("tab") << "a\tb" << false;
+        QTest::newRow("escape") << "a\x1b[31m" << false;
+        QTest::newRow("emoji") << QStringLiteral("a\U0001F600") << false;
+    }
+    void clientNamesAreLettersDigitsAndAFewMarks()
+    {
+        QFETCH(QString, name);
+        QFETCH(bool, valid);
+        for (const char *sub : {"create", "revoke"}) {
+            const QStringList arguments{"grant", sub, name};
+            if (valid) {
+                QCOMPARE(parsed(arguments).grantClient, name);
+            } else {
+                const QString error = usageError(arguments);
+                QVERIFY2(error.contains("A client's name is 1 to 64 characters: letters, digits, "
+                                        "'-', '_', '.' and spaces"),
+                         qPrintable(error));
+                if (name.size() > 1)
+                    QVERIFY(!error.contains(name));
+            }
+        }
+    }
+
+    void aGrantTokenIsNeverTakenOnTheCommandLine()
+    {
+        const QString secret = QStringLiteral("mcpb_g0123456789ab_c2VjcmV0LXNlY3JldC1zZWNyZXQ");
+        const QStringList attempts[] = {
+                {"grant", "create", "cursor", "--token", secret},
+                {"grant", "create", "cursor", "--token=" + secret},
+                {"grant", "revoke", "--grant", secret},
+                {"grant", "list", "--grant-token=" + secret},
+                {"log", "--grant", secret},
+                {"serve", "--grant=" + secret},
+        };
+        for (const QStringList &arguments : attempts) {
+            const QString message = usageError(arguments);
+            QVERIFY2(message.startsWith("A grant token is never taken on the command line"),
+                     qPrintable(arguments.join(' ') + ": " + message));
+            QVERIFY(!message.contains(secret));
+        }
+        // Pasted where a name goes: refused, not quoted back, not sent to the keychain lookup.
+        for (const QString &token :
+             {secret, QStringLiteral("mcpb-at_g0123456789ab_x"), QStringLiteral("mcpb-rt_x")}) {
+            for (const char *sub : {"create", "revoke"}) {
+                const QString message = usageError({"grant", sub, token});
+                QVERIFY2(message.startsWith("That is a grant token, not a client's name"),
+                         qPrintable(message));
+                QVERIFY(!message.contains(token));
+            }
+        }
+        // Elsewhere --token keeps pointing to the way a bearer token is given.
+        QVERIFY(usageError({"add", "a", "https://x/", "--token", "t"}).contains("--bearer-stdin"));
+    }
+
+    void helpDescribesLogAndGrant()
+    {
+        for (const char *word : {"log [-n N] [--follow] [--json]",
+                                 "grant create NAME [--server S]... [--expires-in DURATION]",
+                                 "grant list [--json]", "grant revoke NAME|ID"}) {
+            QVERIFY2(CommandLine::usage().contains(QLatin1String(word)), word);
+        }
+        for (const char *word :
+             {"-n, --lines N", "-f, --follow", "--server S", "--expires-in DURATION", "3650d",
+              "prints the client's token once, on stdout", "keeps only its hash",
+              "never taken on the command line", "mcp-broker/audit.log"}) {
+            QVERIFY2(CommandLine::help().contains(QLatin1String(word)), word);
+        }
+    }
+
+    void logTailReadsTheNewestEntriesAcrossTheRotatedFile()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("audit.log"));
+        LogTail nothingYet(path);
+        QVERIFY(nothingYet.readLast(5).isEmpty());
+        QVERIFY(!nothingYet.exists());
+
+        const qint64 lineSize = store::AuditLog::toJsonLine(auditEntry(0)).size() + 1;
+        store::AuditLog log(path, store::AuditLog::Options{lineSize * 3, 3});
+        for (int i = 0; i < 5; ++i)
+            log.append(auditEntry(i)); // .1: 0-2, current: 3-4
+        LogTail tail(path);
+        QVERIFY(tail.exists());
+        QCOMPARE(toolsOf(tail.readLast(1)), QStringList({"tool_4"}));
+        QCOMPARE(toolsOf(tail.readLast(4)), QStringList({"tool_1", "tool_2", "tool_3", "tool_4"}));
+        QCOMPARE(tail.readLast(100).size(), 5);
+
+        // Just rotated, nothing written since: the rotated file still answers.
+        QVERIFY(QFile::rename(path, path + ".2"));
+        QVERIFY(QFile::rename(path + ".1", path));
+        QVERIFY(QFile::rename(path, path + ".1"));
+        QCOMPARE(toolsOf(tail.readLast(2)), QStringList({"tool_1", "tool_2"}));
+        QVERIFY(!tail.exists());
+    }
+
+    void logTailFollowsAppendsRotationAndTruncation()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("audit.log"));
+        const qint64 lineSize = store::AuditLog::toJsonLine(auditEntry(0)).size() + 1;
+        store::AuditLog log(path, store::AuditLog::Options{lineSize * 3, 3});
+        log.append(auditEntry(0));
+        log.append(auditEntry(1));
+        // An entry being written: not a line until its line break arrives.
+        QFile raw(path);
+        QVERIFY(raw.open(QIODevice::Append | QIODevice::Unbuffered));
+        const QByteArray unfinished = store::AuditLog::toJsonLine(auditEntry(2));
+        raw.write(unfinished.left(10));
+
+        LogTail tail(path);
+        QSignalSpy spy(&tail, &LogTail::appended);
+        QCOMPARE(toolsOf(tail.readLast(20)), QStringList({"tool_0", "tool_1"}));
+        QVERIFY(tail.follow());
+        QCOMPARE(spy.count(), 0);
+
+        raw.write(unfinished.mid(10) + "\nnot an entry\n");
+        raw.close();
+        QTRY_COMPARE(toolsOf(appendedLines(spy)), QStringList({"tool_2"}));
+
+        log.append(auditEntry(3)); // rotates: 0-2 become audit.log.1
+        log.append(auditEntry(4));
+        QTRY_COMPARE(toolsOf(appendedLines(spy)), QStringList({"tool_2", "tool_3", "tool_4"}));
+
+        // Truncated in place, then written again.
+        QVERIFY(QFile(path).resize(0));
+        log.append(auditEntry(5));
+        QTRY_COMPARE(toolsOf(appendedLines(spy)),
+                     QStringList({"tool_2", "tool_3", "tool_4", "tool_5"}));
+
+        // Deleted, then begun again by the next call.
+        QVERIFY(QFile::remove(path));
+        log.append(auditEntry(6));
+        QTRY_COMPARE(toolsOf(appendedLines(spy)),
+                     QStringList({"tool_2", "tool_3", "tool_4", "tool_5", "tool_6"}));
+    }
+
+    void logTailWaitsForALogNotWrittenYet()
+    {
+        QTemporaryDir root;
+        const QString dir = root.filePath(QStringLiteral("state/mcp-broker"));
+        const QString path = dir + QStringLiteral("/audit.log");
+        LogTail tail(path);
+        QSignalSpy spy(&tail, &LogTail::appended);
+        QVERIFY(tail.readLast(20).isEmpty());
+        QVERIFY(tail.follow());
+        QVERIFY(QFileInfo(dir).isDir());
+        QCOMPARE(QFileInfo(dir).permissions() & (QFile::ReadGroup | QFile::ReadOther),
+                 QFile::Permissions());
+
+        store::AuditLog log(path);
+        log.append(auditEntry(0));
+        QTRY_COMPARE(toolsOf(appendedLines(spy)), QStringList({"tool_0"}));
+        log.append(auditEntry(1));
+        QTRY_COMPARE(toolsOf(appendedLines(spy)), QStringList({"tool_0", "tool_1"}));
     }
 
     void stdinLinesLoseTheirLineBreakAndCarriageReturn()
