@@ -1,13 +1,18 @@
 #include "Broker.h"
 
 #include "Logging.h"
+#include "gateway/ApprovalQueue.h"
+#include "gateway/ClientGrants.h"
+#include "gateway/LocalAuthorizationServer.h"
 #include "gateway/LocalEndpoint.h"
 #include "gateway/Router.h"
+#include "gateway/ToolAccess.h"
 #include "gateway/Upstream.h"
 #include "gateway/UpstreamRegistry.h"
 #include "mcp/JsonRpc.h"
 #include "oauth/BrowserLauncher.h"
 #include "oauth/UpstreamAuthorization.h"
+#include "store/AuditLog.h"
 #include "store/ConfigStore.h"
 #include "store/SecretStore.h"
 
@@ -66,6 +71,11 @@ struct Broker::Private
     std::shared_ptr<oauth::BrowserLauncher> browser;
     std::unique_ptr<gateway::UpstreamRegistry> registry;
     std::unique_ptr<gateway::Router> router;
+    std::unique_ptr<gateway::ClientGrants> grants;
+    std::unique_ptr<gateway::LocalAuthorizationServer> authorizationServer;
+    std::unique_ptr<gateway::ApprovalQueue> approvals;
+    std::unique_ptr<store::AuditLog> audit;
+    std::unique_ptr<gateway::ToolAccess> access;
     std::unique_ptr<gateway::LocalEndpoint> endpoint;
     QFileSystemWatcher watcher;
     QTimer reloadTimer;
@@ -87,6 +97,26 @@ Broker::Broker(Options options, QObject *parent) : QObject(parent), d(std::make_
     d->browser = d->options.browser ? d->options.browser : std::make_shared<oauth::SystemBrowser>();
     d->registry = std::make_unique<gateway::UpstreamRegistry>(d->secrets.get(), d->browser.get());
     d->router = std::make_unique<gateway::Router>(d->registry.get());
+    d->grants = std::make_unique<gateway::ClientGrants>(
+            gateway::ClientGrants::grantsPathFor(d->options.configPath), d->secrets.get());
+    connect(d->grants.get(), &gateway::ClientGrants::grantsChanged, this, &Broker::clientsChanged);
+    d->authorizationServer
+            = std::make_unique<gateway::LocalAuthorizationServer>(d->grants.get(), [this] {
+                  QStringList names;
+                  for (const store::ServerConfig &server : d->config.servers)
+                      names.append(server.name);
+                  return names;
+              });
+    connect(d->authorizationServer.get(), &gateway::LocalAuthorizationServer::consentRequested,
+            this, &Broker::consentRequested);
+    d->approvals = std::make_unique<gateway::ApprovalQueue>();
+    connect(d->approvals.get(), &gateway::ApprovalQueue::approvalRequested, this,
+            &Broker::toolCallApprovalRequested);
+    d->audit = std::make_unique<store::AuditLog>(d->options.auditLogPath.isEmpty()
+                                                         ? store::AuditLog::defaultPath()
+                                                         : d->options.auditLogPath);
+    d->access = std::make_unique<gateway::ToolAccess>(d->approvals.get(), d->audit.get());
+    d->router->setToolAccess(d->access.get());
     connect(d->registry.get(), &gateway::UpstreamRegistry::upstreamStateChanged, this,
             &Broker::serverStatusChanged);
     d->reloadTimer.setSingleShot(true);
@@ -98,6 +128,7 @@ Broker::~Broker()
 {
     // The endpoint's sessions refer to the router, and the router to the upstreams.
     d->endpoint.reset();
+    d->authorizationServer.reset();
     d->router.reset();
     d->registry.reset();
 }
@@ -109,9 +140,12 @@ Result<void> Broker::start()
         return config.error();
     d->config = config.value();
     d->configDigest = fileDigest(d->options.configPath);
+    d->access->setPolicy(gateway::ToolPolicy(d->config.policy));
+    if (auto grants = d->grants->start(true); !grants)
+        return grants;
 
     d->endpoint = std::make_unique<gateway::LocalEndpoint>(
-            d->router.get(),
+            d->router.get(), d->grants.get(), d->authorizationServer.get(),
             [this](const QString &name) { return d->registry->find(name) != nullptr; },
             [this] { return d->statusReport(); });
     d->router->setTransport(d->endpoint->transport());
@@ -156,6 +190,7 @@ void Broker::Private::reloadConfig()
         qCWarning(lcStore)
                 << "The port changed in the configuration; restart MCP Broker to use it.";
     config = loaded.value();
+    access->setPolicy(gateway::ToolPolicy(config.policy));
     registry->apply(config.servers);
     Q_EMIT q->serverStatusChanged(QString());
 }
@@ -293,6 +328,55 @@ void Broker::signOut(const QString &serverName, std::function<void(Result<QStrin
     if (!authorization)
         return done(error);
     authorization->signOut(std::move(done));
+}
+
+QList<gateway::ClientGrant> Broker::clients() const
+{
+    return d->grants->grants();
+}
+
+void Broker::revokeClient(const QString &grantIdOrName, DoneCallback done)
+{
+    d->grants->revoke(grantIdOrName, [done = std::move(done)](auto revoked) {
+        if (!revoked)
+            return done(revoked.error());
+        done({});
+    });
+}
+
+QList<gateway::ConsentRequest> Broker::pendingConsents() const
+{
+    return d->authorizationServer->pendingConsents();
+}
+
+void Broker::approveConsent(const QString &consentId, const QStringList &servers)
+{
+    d->authorizationServer->approve(consentId, servers);
+}
+
+void Broker::denyConsent(const QString &consentId)
+{
+    d->authorizationServer->deny(consentId);
+}
+
+void Broker::setApproverPresent(bool present)
+{
+    d->approvals->setApproverPresent(present);
+}
+
+QList<gateway::ApprovalRequest> Broker::pendingApprovals() const
+{
+    return d->approvals->pending();
+}
+
+void Broker::approveToolCall(const QString &approvalId)
+{
+    d->approvals->approve(approvalId);
+}
+
+void Broker::denyToolCall(const QString &approvalId)
+{
+    d->approvals->deny(approvalId);
 }
 
 } // namespace mcpbroker

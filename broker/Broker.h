@@ -16,6 +16,11 @@ namespace mcpbroker {
 namespace oauth {
 class BrowserLauncher;
 }
+namespace gateway {
+struct ApprovalRequest;
+struct ClientGrant;
+struct ConsentRequest;
+} // namespace gateway
 
 // The one facade that app/ and ui/ use (DESIGN.md). It loads the configuration, reads each
 // upstream's credentials from the keychain, connects the upstreams and serves the localhost
@@ -38,6 +43,7 @@ public:
         QString keychainService = QStringLiteral("mcp-broker");
         // Shows OAuth sign-in pages; null: the system browser (oauth::SystemBrowser).
         std::shared_ptr<oauth::BrowserLauncher> browser;
+        QString auditLogPath; // empty: store::AuditLog::defaultPath()
     };
 
     struct ServerStatus
@@ -77,8 +83,29 @@ public:
     // keychain. The string is a note for the user (e.g. the server could not be told).
     void signOut(const QString &serverName, std::function<void(Result<QString>)> done);
 
+    // Local clients: their grants (none secret), and cutting one off — its sessions and
+    // streams end at once, its next request is refused.
+    QList<gateway::ClientGrant> clients() const;
+    void revokeClient(const QString &grantIdOrName, DoneCallback done);
+
+    // Tool calls the policy says to ask about. Without an approver (the headless `serve`)
+    // they fail at once with a sentence; the tray sets one.
+    void setApproverPresent(bool present);
+    QList<gateway::ApprovalRequest> pendingApprovals() const;
+    void approveToolCall(const QString &approvalId);
+    void denyToolCall(const QString &approvalId);
+
+    // Local OAuth clients asking for a grant (the consent step of the broker's own
+    // authorization server); the browser page answers too. `servers` empty: every server.
+    QList<gateway::ConsentRequest> pendingConsents() const;
+    void approveConsent(const QString &consentId, const QStringList &servers);
+    void denyConsent(const QString &consentId);
+
 Q_SIGNALS:
     void serverStatusChanged(const QString &name);
+    void clientsChanged();
+    void consentRequested(const mcpbroker::gateway::ConsentRequest &request);
+    void toolCallApprovalRequested(const mcpbroker::gateway::ApprovalRequest &request);
 
 private:
     struct Private;

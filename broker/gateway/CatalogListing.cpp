@@ -76,7 +76,7 @@ json CatalogListing::qualifyItem(CatalogKind kind, const QString &server, json i
 }
 
 void CatalogListing::list(const QList<Upstream *> &upstreams, bool qualify, CatalogKind kind,
-                          const json &params, Done done, int deadlineMs)
+                          const json &params, Done done, int deadlineMs, const ItemFilter &visible)
 {
     const std::optional<qsizetype> offset = offsetOf(kind, params.value("cursor", json()));
     if (!offset) {
@@ -95,8 +95,8 @@ void CatalogListing::list(const QList<Upstream *> &upstreams, bool qualify, Cata
     gathering->answers.resize(upstreams.size());
     gathering->remaining = int(upstreams.size());
 
-    auto answer = [qualify, kind, start = *offset, done,
-                   deadlineMs](const std::shared_ptr<Gathering> &gathering) {
+    auto answer = [qualify, kind, start = *offset, done, deadlineMs,
+                   visible](const std::shared_ptr<Gathering> &gathering) {
         if (gathering->done)
             return;
         gathering->done = true;
@@ -121,8 +121,11 @@ void CatalogListing::list(const QList<Upstream *> &upstreams, bool qualify, Cata
                     qCInfo(lcGateway).noquote() << "Listing without server" << upstream->name();
                 continue;
             }
-            for (const json &item : reply->value())
+            for (const json &item : reply->value()) {
+                if (visible && !visible(upstream->name(), item))
+                    continue;
                 merged.push_back(qualify ? qualifyItem(kind, upstream->name(), item) : item);
+            }
         }
         json result = json::object();
         const qsizetype end = std::min<qsizetype>(qsizetype(merged.size()), start + kPageSize);

@@ -24,10 +24,13 @@ public:
     static constexpr int kDeadlineMs = 10'000;
 
     using Done = std::function<void(Result<nlohmann::json> result)>;
+    // Whether the client may see an item of `server` (policy); empty: every item.
+    using ItemFilter = std::function<bool(const QString &server, const nlohmann::json &item)>;
 
     // `qualify`: aggregated endpoint (names get their server prefix).
     static void list(const QList<Upstream *> &upstreams, bool qualify, CatalogKind kind,
-                     const nlohmann::json &params, Done done, int deadlineMs = kDeadlineMs);
+                     const nlohmann::json &params, Done done, int deadlineMs = kDeadlineMs,
+                     const ItemFilter &visible = {});
 
     // The item renamed for the aggregated endpoint.
     static nlohmann::json qualifyItem(CatalogKind kind, const QString &server, nlohmann::json item);

@@ -40,13 +40,16 @@ struct ClientGrants::Proof
 {
     QByteArray tokenHash;
     QByteArray refreshHash;
-    qint64 tokenExpiresAtMs = 0; // OAuth access tokens
+    QByteArray previousRefreshHash; // a rotated one: used again, it revokes the grant
+    qint64 tokenExpiresAtMs = 0;    // OAuth access tokens
 
     QByteArray serialize() const
     {
         json object = {{"token", tokenHash.toStdString()}};
         if (!refreshHash.isEmpty())
             object["refresh"] = refreshHash.toStdString();
+        if (!previousRefreshHash.isEmpty())
+            object["previousRefresh"] = previousRefreshHash.toStdString();
         if (tokenExpiresAtMs > 0)
             object["expiresAt"] = tokenExpiresAtMs;
         return QByteArray::fromStdString(object.dump());
@@ -61,6 +64,9 @@ struct ClientGrants::Proof
         proof.tokenHash = QByteArray::fromStdString(object["token"].get<std::string>());
         if (object.contains("refresh") && object["refresh"].is_string())
             proof.refreshHash = QByteArray::fromStdString(object["refresh"].get<std::string>());
+        if (object.contains("previousRefresh") && object["previousRefresh"].is_string())
+            proof.previousRefreshHash
+                    = QByteArray::fromStdString(object["previousRefresh"].get<std::string>());
         if (object.contains("expiresAt") && object["expiresAt"].is_number_integer())
             proof.tokenExpiresAtMs = object["expiresAt"].get<qint64>();
         return proof;
@@ -316,7 +322,7 @@ void ClientGrants::createStatic(const QString &clientName, const QStringList &se
     issued.accessToken = GrantToken::generate(GrantToken::Use::Static, grant.id);
     if (expiresAt.isValid())
         issued.expiresInSeconds = int(std::max<qint64>(0, grant.createdAt.secsTo(expiresAt)));
-    Proof proof{GrantToken::hash(issued.accessToken), {}, 0};
+    Proof proof{GrantToken::hash(issued.accessToken), {}, {}, 0};
     store(std::move(grant), proof, std::move(issued), std::move(done));
 }
 
@@ -472,15 +478,27 @@ void ClientGrants::refresh(QByteArrayView refreshToken, const QString &clientId,
     const ClientGrant *grant
             = token && token->use == GrantToken::Use::Refresh ? d->grant(token->grantId) : nullptr;
     const auto proof = grant ? d->proofs.find(grant->id) : d->proofs.end();
+    const QByteArray presented = GrantToken::hash(refreshToken);
+    if (proof != d->proofs.end()
+        && GrantToken::hashesEqual(presented, proof->previousRefreshHash)) {
+        // OAuth 2.1 §4.3.1: a rotated refresh token used again means it leaked; whoever holds
+        // the newer one loses it too.
+        qCWarning(lcGateway) << "A rotated refresh token of grant" << grant->id
+                             << "was used again; revoking the grant";
+        revoke(grant->id, [](Result<QList<ClientGrant>>) {});
+        return done(notValid(QStringLiteral("The refresh token was already used; the grant is "
+                                            "revoked. Sign in to MCP Broker again.")));
+    }
     if (!grant || grant->oauthClientId != clientId || proof == d->proofs.end()
-        || !GrantToken::hashesEqual(GrantToken::hash(refreshToken), proof->refreshHash)) {
+        || !GrantToken::hashesEqual(presented, proof->refreshHash)) {
         return done(notValid(QStringLiteral("The refresh token is not valid (revoked, already "
                                             "used, or another client's).")));
     }
     IssuedTokens issued = newOAuthTokens(grant->id);
     issued.grant = *grant;
     const Proof previous = *proof;
-    const Proof next = proofOf(issued);
+    Proof next = proofOf(issued);
+    next.previousRefreshHash = previous.refreshHash;
     // In memory at once, so a second use of the old refresh token already fails.
     *proof = next;
     QPointer<ClientGrants> guard(this);
@@ -501,7 +519,9 @@ void ClientGrants::refresh(QByteArrayView refreshToken, const QString &clientId,
 
 ClientGrants::Proof ClientGrants::proofOf(const IssuedTokens &issued)
 {
-    return Proof{GrantToken::hash(issued.accessToken), GrantToken::hash(issued.refreshToken),
+    return Proof{GrantToken::hash(issued.accessToken),
+                 GrantToken::hash(issued.refreshToken),
+                 {},
                  accessExpiry(issued)};
 }
 

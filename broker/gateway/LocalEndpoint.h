@@ -22,8 +22,12 @@ class ServerMessageHandler;
 
 namespace mcpbroker::gateway {
 
+class ClientGrants;
+class LocalAuthorizationServer;
+
 // The broker's localhost HTTP face: refuses foreign Host and Origin headers (DNS rebinding),
-// and sends /mcp and /mcp/<server> to the MCP transport and /status to the status report.
+// sends the OAuth paths to the broker's own authorization server, lets only clients with a
+// grant reach /mcp and /mcp/<server> (the MCP transport), and answers /status.
 class LocalEndpoint : public QObject
 {
     Q_OBJECT
@@ -31,7 +35,10 @@ public:
     using StatusReport = std::function<nlohmann::json()>;
     using ServerExists = std::function<bool(const QString &name)>;
 
-    LocalEndpoint(mcp::ServerMessageHandler *handler, ServerExists serverExists,
+    // `grants` and `authorizationServer` outlive the endpoint. A revoked grant's sessions end
+    // at once.
+    LocalEndpoint(mcp::ServerMessageHandler *handler, ClientGrants *grants,
+                  LocalAuthorizationServer *authorizationServer, ServerExists serverExists,
                   StatusReport statusReport, QObject *parent = nullptr);
     ~LocalEndpoint() override;
 
@@ -41,9 +48,15 @@ public:
 
 private:
     void handle(const http::HttpRequest &request, http::HttpResponder *responder);
+    void handleMcp(const http::HttpRequest &request, http::HttpResponder *responder,
+                   const QString &path);
+    void refuseUnauthenticated(const http::HttpRequest &request, http::HttpResponder *responder,
+                               const QString &path, const Error *error);
 
     std::unique_ptr<mcp::StreamableHttpServer> m_transport;
     std::unique_ptr<http::HttpServer> m_server;
+    ClientGrants *m_grants;
+    LocalAuthorizationServer *m_authorizationServer;
     ServerExists m_serverExists;
     StatusReport m_statusReport;
 };

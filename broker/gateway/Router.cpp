@@ -8,6 +8,7 @@
 #include "mcp/ProtocolVersion.h"
 #include "mcp/StreamableHttpServer.h"
 
+#include <QDateTime>
 #include <QTimer>
 #include <QUuid>
 
@@ -150,6 +151,40 @@ private:
     std::function<void()> m_onError;
 };
 
+// Passes a tool call's reply on and tells `finished` how the call ended (the audit line).
+class AuditedReply : public mcp::ReplyChannel
+{
+public:
+    AuditedReply(std::shared_ptr<mcp::ReplyChannel> inner,
+                 std::function<void(const QString &outcome)> finished)
+        : m_inner(std::move(inner)), m_finished(std::move(finished))
+    { }
+    void send(const json &message) override { m_inner->send(message); }
+    void respond(const json &response) override
+    {
+        const json &result = response.value("result", json());
+        finish(response.contains("error")                                     ? "error"
+                       : result.is_object() && result.value("isError", false) ? "tool-error"
+                                                                              : "ok");
+        m_inner->respond(response);
+    }
+    void abandon() override
+    {
+        finish("cancelled");
+        m_inner->abandon();
+    }
+
+private:
+    void finish(const char *outcome)
+    {
+        if (auto finished = std::exchange(m_finished, {}))
+            finished(QString::fromLatin1(outcome));
+    }
+
+    std::shared_ptr<mcp::ReplyChannel> m_inner;
+    std::function<void(const QString &)> m_finished;
+};
+
 } // namespace
 
 Router::Router(UpstreamRegistry *registry, QObject *parent) : QObject(parent), m_registry(registry)
@@ -194,13 +229,16 @@ void Router::handleRequest(mcp::ServerSession &session, const json &request,
         return subscribe(session, request, std::move(reply), false);
 
     if (method == QLatin1String("tools/call") || method == QLatin1String("prompts/get")) {
-        const QString what = method == QLatin1String("tools/call") ? QStringLiteral("tool")
-                                                                   : QStringLiteral("prompt");
+        const bool isToolCall = method == QLatin1String("tools/call");
+        const QString what = isToolCall ? QStringLiteral("tool") : QStringLiteral("prompt");
         const auto target = targetForName(session, toQString(params.value("name", json())), what);
         if (!target)
             return fail(target.error());
         json upstreamParams = params;
         upstreamParams["name"] = toStd(target.value().name);
+        if (isToolCall)
+            return callTool(session, request, target.value(), std::move(upstreamParams),
+                            std::move(reply));
         return forward(session, request, target.value(), std::move(upstreamParams),
                        std::move(reply));
     }
@@ -356,6 +394,13 @@ void Router::list(mcp::ServerSession &session, CatalogKind kind, const json &req
     }
     QPointer<Router> guard(this);
     QPointer<Upstream> scoped = m_registry->find(session.scope);
+    CatalogListing::ItemFilter visible;
+    if (kind == CatalogKind::Tools && m_access) {
+        visible = [access = m_access, owner = session.owner](const QString &server,
+                                                             const json &tool) {
+            return !access || access->isVisible(owner, server, tool);
+        };
+    }
     CatalogListing::list(
             upstreamsIn(session), session.scope.isEmpty(), kind, mcp::jsonrpc::params(request),
             [this, guard, scoped, id, reply,
@@ -367,7 +412,8 @@ void Router::list(mcp::ServerSession &session, CatalogKind kind, const json &req
                     && result.error().kind == Error::Kind::Unauthorized)
                     return answerSignInNeeded(scoped, urlElicitation, false, id, reply);
                 reply->respond(errorResponse(id, result.error()));
-            });
+            },
+            CatalogListing::kDeadlineMs, visible);
 }
 
 // The upstream needs the user to sign in: the broker opens the sign-in page (once, however
@@ -450,6 +496,54 @@ void Router::subscribe(mcp::ServerSession &session, const json &request,
                 });
     }
     forward(session, request, target.value(), std::move(params), std::move(reply));
+}
+
+// A tool call goes ahead only when the policy clears it (maybe after asking the user), and
+// leaves one audit line however it ends.
+void Router::callTool(mcp::ServerSession &session, const json &request, const Target &target,
+                      json params, std::shared_ptr<mcp::ReplyChannel> reply)
+{
+    if (!m_access)
+        return forward(session, request, target, std::move(params), std::move(reply));
+    const qint64 startedMs = QDateTime::currentMSecsSinceEpoch();
+    const json arguments = params.value("arguments", json::object());
+    QPointer<Router> guard(this);
+    QPointer<Upstream> upstream(target.upstream);
+    m_access->check(
+            session.owner, target.upstream, target.name, arguments,
+            [this, guard, upstream, sessionId = session.id, owner = session.owner,
+             server = target.upstream->name(), tool = target.name, request,
+             params = std::move(params), reply, startedMs](ToolAccess::Clearance clearance) {
+                if (!guard)
+                    return;
+                const QPointer<ToolAccess> access(m_access);
+                auto record = [access, owner, server, tool, clearance,
+                               startedMs](const QString &outcome) {
+                    if (access)
+                        access->record(owner, server, tool, clearance, outcome,
+                                       QDateTime::currentMSecsSinceEpoch() - startedMs);
+                };
+                const json &id = request["id"];
+                if (!clearance.allowed) {
+                    record(QStringLiteral("refused"));
+                    reply->respond(toolError(
+                            id,
+                            Error::make(Error::Kind::Forbidden,
+                                        QStringLiteral("MCP Broker did not run tool '%1' on "
+                                                       "server '%2': %3")
+                                                .arg(tool, server, clearance.reason))));
+                    return;
+                }
+                mcp::ServerSession *live
+                        = m_transport ? m_transport->findSession(sessionId) : nullptr;
+                if (!live || !upstream) {
+                    record(QStringLiteral("cancelled"));
+                    reply->abandon();
+                    return;
+                }
+                forward(*live, request, Target{upstream, tool}, params,
+                        std::make_shared<AuditedReply>(reply, record));
+            });
 }
 
 void Router::forward(mcp::ServerSession &session, const json &request, const Target &target,
@@ -666,8 +760,9 @@ Result<Router::Target> Router::targetForName(const mcp::ServerSession &session, 
                                             "<server>__<name>.")
                                      .arg(what, name.left(200)));
     Upstream *upstream = m_registry->find(parts->server);
-    if (!upstream)
-        return invalidParams(QStringLiteral("Unknown %1 '%2': no server named '%3' is configured.")
+    if (!upstream || !session.owner.allowsServer(parts->server))
+        return invalidParams(QStringLiteral("Unknown %1 '%2': no server named '%3' is available "
+                                            "to this client.")
                                      .arg(what, name.left(200), parts->server));
     return Target{upstream, parts->name};
 }
@@ -680,7 +775,8 @@ Result<Router::Target> Router::targetForUri(const mcp::ServerSession &session,
     if (!session.scope.isEmpty())
         return targetForName(session, uri, QStringLiteral("resource"));
     if (const auto parts = Namespacing::splitUri(uri)) {
-        if (Upstream *upstream = m_registry->find(parts->server))
+        Upstream *upstream = m_registry->find(parts->server);
+        if (upstream && session.owner.allowsServer(parts->server))
             return Target{upstream, parts->name};
     }
     return invalidParams(QStringLiteral("Unknown resource '%1': on this endpoint resource URIs are "
@@ -690,8 +786,12 @@ Result<Router::Target> Router::targetForUri(const mcp::ServerSession &session,
 
 QList<Upstream *> Router::upstreamsIn(const mcp::ServerSession &session) const
 {
-    if (session.scope.isEmpty())
-        return m_registry->upstreams();
+    if (session.scope.isEmpty()) {
+        QList<Upstream *> visible = m_registry->upstreams();
+        visible.removeIf(
+                [&](Upstream *upstream) { return !session.owner.allowsServer(upstream->name()); });
+        return visible;
+    }
     if (Upstream *upstream = m_registry->find(session.scope))
         return {upstream};
     return {};
@@ -699,7 +799,8 @@ QList<Upstream *> Router::upstreamsIn(const mcp::ServerSession &session) const
 
 bool Router::sees(const mcp::ServerSession &session, const QString &server) const
 {
-    return session.scope.isEmpty() || session.scope == server;
+    return (session.scope.isEmpty() || session.scope == server)
+            && session.owner.allowsServer(server);
 }
 
 QString Router::uriFor(bool qualify, const QString &server, const QString &uri)

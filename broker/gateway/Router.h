@@ -1,6 +1,7 @@
 #pragma once
 
 #include "Result.h"
+#include "gateway/ToolAccess.h"
 #include "gateway/Upstream.h"
 #include "mcp/ServerSession.h"
 #include "mcp/StreamableHttpClient.h"
@@ -20,6 +21,7 @@ class StreamableHttpServer;
 
 namespace mcpbroker::gateway {
 
+class ToolAccess;
 class UpstreamRegistry;
 
 // The MCP server behind the local endpoint. Answers initialize, ping and the lists itself
@@ -37,6 +39,8 @@ public:
 
     // Where server-initiated notifications go. Set once, before the first request.
     void setTransport(mcp::StreamableHttpServer *transport) { m_transport = transport; }
+    // Which tools each client sees and may call, and the audit log; none: every tool, no log.
+    void setToolAccess(ToolAccess *access) { m_access = access; }
 
     void handleRequest(mcp::ServerSession &session, const nlohmann::json &request,
                        std::shared_ptr<mcp::ReplyChannel> reply) override;
@@ -88,6 +92,8 @@ private:
     void forward(mcp::ServerSession &session, const nlohmann::json &request, const Target &target,
                  nlohmann::json params, std::shared_ptr<mcp::ReplyChannel> reply,
                  ResultRewriter rewrite = {});
+    void callTool(mcp::ServerSession &session, const nlohmann::json &request, const Target &target,
+                  nlohmann::json params, std::shared_ptr<mcp::ReplyChannel> reply);
     void relayDuringCall(const QString &callKey, const nlohmann::json &message);
 
     Result<Target> targetForName(const mcp::ServerSession &session, const QString &name,
@@ -107,6 +113,7 @@ private:
 
     UpstreamRegistry *m_registry;
     mcp::StreamableHttpServer *m_transport = nullptr;
+    QPointer<ToolAccess> m_access;
     std::map<QString, Call> m_calls;               // by callKey
     std::map<QString, RelayedRequest> m_relayed;   // by the id we gave the client
     QHash<QString, QString> m_callByProgressToken; // upstream token -> callKey

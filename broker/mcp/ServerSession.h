@@ -1,12 +1,27 @@
 #pragma once
 
 #include <QString>
+#include <QStringList>
 
 #include <nlohmann/json.hpp>
 
 #include <memory>
 
 namespace mcpbroker::mcp {
+
+// Who opened a session: the local client's grant. A session answers only to the grant that
+// opened it, and ends when that grant is revoked.
+struct SessionOwner
+{
+    QString grantId;
+    QString clientName;
+    QStringList servers; // the servers the grant allows; empty: every server
+
+    bool allowsServer(const QString &server) const
+    {
+        return servers.isEmpty() || servers.contains(server);
+    }
+};
 
 // One downstream client's MCP session on the local endpoint: what the transport and the
 // request handler both need to know about it.
@@ -18,6 +33,7 @@ struct ServerSession
     nlohmann::json clientInfo;
     nlohmann::json clientCapabilities;
     QString logLevel; // set by logging/setLevel; "" = not set
+    SessionOwner owner;
 };
 
 // The way back for one downstream request: messages related to it (progress, logging,

@@ -99,15 +99,15 @@ struct StreamableHttpServer::Private
     QTimer sweepTimer;
 
     void handlePost(const http::HttpRequest &request, http::HttpResponder *responder,
-                    const QString &scope);
+                    const QString &scope, const SessionOwner &owner);
     void handleGet(const http::HttpRequest &request, http::HttpResponder *responder,
                    SessionEntry &entry);
-    void handleInitialize(const json &request, http::HttpResponder *responder,
-                          const QString &scope);
+    void handleInitialize(const json &request, http::HttpResponder *responder, const QString &scope,
+                          const SessionOwner &owner);
 
     // The session named by the request's header, or an error response sent.
     SessionEntry *sessionFor(const http::HttpRequest &request, http::HttpResponder *responder,
-                             const QString &scope);
+                             const QString &scope, const SessionOwner &owner);
     std::shared_ptr<OutgoingStream> openStream(SessionEntry &entry, http::HttpResponder *responder);
     void attach(SessionEntry &entry, OutgoingStream &stream, http::HttpResponder *responder);
     void emitEvent(OutgoingStream &stream, const json &message);
@@ -210,10 +210,10 @@ StreamableHttpServer::~StreamableHttpServer()
 }
 
 void StreamableHttpServer::handle(const http::HttpRequest &request, http::HttpResponder *responder,
-                                  const QString &scope)
+                                  const QString &scope, const SessionOwner &owner)
 {
     if (request.method == "POST") {
-        d->handlePost(request, responder, scope);
+        d->handlePost(request, responder, scope, owner);
         return;
     }
     if (request.method == "GET") {
@@ -223,12 +223,12 @@ void StreamableHttpServer::handle(const http::HttpRequest &request, http::HttpRe
                                                           "Accept: text/event-stream.")));
             return;
         }
-        if (SessionEntry *entry = d->sessionFor(request, responder, scope))
+        if (SessionEntry *entry = d->sessionFor(request, responder, scope, owner))
             d->handleGet(request, responder, *entry);
         return;
     }
     if (request.method == "DELETE") {
-        if (SessionEntry *entry = d->sessionFor(request, responder, scope)) {
+        if (SessionEntry *entry = d->sessionFor(request, responder, scope, owner)) {
             qCInfo(lcMcp) << "Client ended its session on" << (scope.isEmpty() ? "/mcp" : scope);
             d->closeSession(entry->session.id);
             responder->send(http::HttpResponse::empty(200));
@@ -237,6 +237,17 @@ void StreamableHttpServer::handle(const http::HttpRequest &request, http::HttpRe
     }
     responder->send(transportError(405, -32000, QStringLiteral("Method not allowed."))
                             .withHeader("Allow", "GET, POST, DELETE"));
+}
+
+void StreamableHttpServer::closeSessions(const std::function<bool(const ServerSession &)> &which)
+{
+    QStringList ids;
+    for (const auto &[id, entry] : d->sessions) {
+        if (which(entry->session))
+            ids.append(id);
+    }
+    for (const QString &id : std::as_const(ids))
+        d->closeSession(id);
 }
 
 bool StreamableHttpServer::sendToSession(const QString &sessionId, const json &message)
@@ -273,7 +284,8 @@ int StreamableHttpServer::sessionCount() const
 }
 
 void StreamableHttpServer::Private::handlePost(const http::HttpRequest &request,
-                                               http::HttpResponder *responder, const QString &scope)
+                                               http::HttpResponder *responder, const QString &scope,
+                                               const SessionOwner &owner)
 {
     if (!accepts(request, "application/json") || !accepts(request, "text/event-stream")) {
         responder->send(transportError(
@@ -325,11 +337,11 @@ void StreamableHttpServer::Private::handlePost(const http::HttpRequest &request,
                                    QStringLiteral("Invalid Request: initialize needs an id.")));
             return;
         }
-        handleInitialize(messages[0], responder, scope);
+        handleInitialize(messages[0], responder, scope, owner);
         return;
     }
 
-    SessionEntry *entry = sessionFor(request, responder, scope);
+    SessionEntry *entry = sessionFor(request, responder, scope, owner);
     if (!entry)
         return;
     if (isBatch && !ProtocolVersion::allowsBatching(entry->session.protocolVersion)) {
@@ -383,7 +395,8 @@ void StreamableHttpServer::Private::handlePost(const http::HttpRequest &request,
 
 void StreamableHttpServer::Private::handleInitialize(const json &request,
                                                      http::HttpResponder *responder,
-                                                     const QString &scope)
+                                                     const QString &scope,
+                                                     const SessionOwner &owner)
 {
     if (!makeRoom()) {
         responder->send(transportError(
@@ -395,6 +408,7 @@ void StreamableHttpServer::Private::handleInitialize(const json &request,
     auto entry = std::make_unique<SessionEntry>();
     entry->session.id = newSessionId();
     entry->session.scope = scope;
+    entry->session.owner = owner;
     entry->lastActivityMs = QDateTime::currentMSecsSinceEpoch();
     const QString sessionId = entry->session.id;
 
@@ -431,7 +445,8 @@ void StreamableHttpServer::Private::handleInitialize(const json &request,
 
 SessionEntry *StreamableHttpServer::Private::sessionFor(const http::HttpRequest &request,
                                                         http::HttpResponder *responder,
-                                                        const QString &scope)
+                                                        const QString &scope,
+                                                        const SessionOwner &owner)
 {
     const QString id = QString::fromLatin1(request.header(kSessionHeader));
     if (id.isEmpty()) {
@@ -442,7 +457,8 @@ SessionEntry *StreamableHttpServer::Private::sessionFor(const http::HttpRequest 
         return nullptr;
     }
     const auto it = sessions.find(id);
-    if (it == sessions.end() || it->second->session.scope != scope) {
+    if (it == sessions.end() || it->second->session.scope != scope
+        || it->second->session.owner.grantId != owner.grantId) {
         responder->send(transportError(
                 404, -32001,
                 QStringLiteral("Session not found: it ended or expired; initialize a "

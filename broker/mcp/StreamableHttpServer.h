@@ -36,9 +36,13 @@ public:
     StreamableHttpServer(ServerMessageHandler *handler, Options options, QObject *parent = nullptr);
     ~StreamableHttpServer() override;
 
-    // One request to the endpoint path of `scope` ("" = aggregated, else a server name).
+    // One request to the endpoint path of `scope` ("" = aggregated, else a server name), from
+    // `owner` (authenticated before it gets here). Another owner's session is "not found".
     void handle(const http::HttpRequest &request, http::HttpResponder *responder,
-                const QString &scope);
+                const QString &scope, const SessionOwner &owner = {});
+    // Ends the sessions `which` picks at once: their open streams close, their calls are
+    // cancelled (revocation).
+    void closeSessions(const std::function<bool(const ServerSession &)> &which);
 
     // Sends a server-initiated message on a session's standalone (GET) stream. Returns false
     // when the session has no such stream (the message is then kept for a resuming client only).

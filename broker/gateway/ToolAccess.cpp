@@ -1,0 +1,108 @@
+#include "gateway/ToolAccess.h"
+
+#include "gateway/ApprovalQueue.h"
+#include "gateway/Upstream.h"
+#include "store/AuditLog.h"
+
+#include <QPointer>
+
+namespace mcpbroker::gateway {
+
+namespace {
+
+using nlohmann::json;
+using store::PolicyDecision;
+
+json annotationsOf(const json &tool)
+{
+    return tool.is_object() ? tool.value("annotations", json()) : json();
+}
+
+} // namespace
+
+ToolAccess::ToolAccess(ApprovalQueue *approvals, store::AuditLog *audit, QObject *parent)
+    : QObject(parent), m_approvals(approvals), m_audit(audit)
+{ }
+
+bool ToolAccess::isVisible(const mcp::SessionOwner &owner, const QString &server,
+                           const json &tool) const
+{
+    const QString name = tool.is_object() && tool.value("name", json()).is_string()
+            ? QString::fromStdString(tool["name"].get<std::string>())
+            : QString();
+    return m_policy.isVisible(owner.clientName, server, name, annotationsOf(tool));
+}
+
+void ToolAccess::check(const mcp::SessionOwner &owner, Upstream *upstream, const QString &tool,
+                       const json &arguments, std::function<void(Clearance)> done)
+{
+    QPointer<ToolAccess> guard(this);
+    const QString server = upstream->name();
+    upstream->catalog(CatalogKind::Tools,
+                      [this, guard, owner, server, tool, arguments,
+                       done = std::move(done)](Result<json> tools) {
+                          if (!guard)
+                              return;
+                          // Unknown annotations (the list failed) count as none: rules still apply.
+                          json annotations;
+                          if (tools) {
+                              for (const json &item : tools.value()) {
+                                  if (item.is_object()
+                                      && item.value("name", json()) == tool.toStdString())
+                                      annotations = annotationsOf(item);
+                              }
+                          }
+                          decide(owner, server, tool, annotations, arguments, done);
+                      });
+}
+
+void ToolAccess::decide(const mcp::SessionOwner &owner, const QString &server, const QString &tool,
+                        const json &annotations, const json &arguments,
+                        const std::function<void(Clearance)> &done)
+{
+    const PolicyVerdict verdict
+            = m_policy.decide(owner.clientName, server, tool, annotations, arguments);
+    switch (verdict.decision) {
+    case PolicyDecision::Allow:
+        return done({true, QStringLiteral("allow"), verdict.reason});
+    case PolicyDecision::Deny:
+        return done({false, QStringLiteral("deny"), verdict.reason});
+    case PolicyDecision::Ask:
+        break;
+    }
+    ApprovalRequest request;
+    request.client = owner.clientName;
+    request.server = server;
+    request.tool = tool;
+    request.reason = verdict.reason;
+    m_approvals->ask(request, m_policy.askTimeoutMs(), [done](Result<void> answer) {
+        if (answer)
+            return done({true, QStringLiteral("approved"), QString()});
+        const Error::Kind kind = answer.error().kind;
+        const QString decision = kind == Error::Kind::Timeout ? QStringLiteral("ask-timeout")
+                : kind == Error::Kind::Unreachable            ? QStringLiteral("no-approver")
+                                                              : QStringLiteral("declined");
+        done({false, decision, answer.error().message});
+    });
+}
+
+void ToolAccess::record(const mcp::SessionOwner &owner, const QString &server, const QString &tool,
+                        const Clearance &clearance, const QString &outcome, qint64 durationMs)
+{
+    if (!m_audit)
+        return;
+    store::AuditEntry entry;
+    entry.time = QDateTime::currentDateTimeUtc();
+    entry.client = owner.clientName;
+    entry.grantId = owner.grantId;
+    entry.server = server;
+    entry.tool = tool;
+    entry.decision = clearance.decision;
+    entry.outcome = outcome;
+    entry.durationMs = durationMs;
+    if (!clearance.allowed)
+        entry.reason = clearance.reason;
+    m_audit->append(entry);
+}
+
+} // namespace mcpbroker::gateway
