@@ -12,7 +12,7 @@ struct ClientGrant
 {
     enum class Kind { Static, OAuth };
 
-    QString id;         // public ("g" + 12 base64url characters): logs, `grant list`, revoke
+    QString id;         // public ("g" + 12 hex digits): logs, `grant list`, revoke
     QString clientName; // "cursor", or the client_name an OAuth client registered
     Kind kind = Kind::Static;
     QDateTime createdAt;

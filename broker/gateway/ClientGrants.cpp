@@ -119,7 +119,8 @@ ClientGrants::ClientGrants(QString grantsPath, store::SecretStore *secrets, QObj
 
 ClientGrants::~ClientGrants()
 {
-    if (d->usageDirty)
+    // Only the running broker (the watching instance) writes last-use times.
+    if (d->usageDirty && d->usageTimer)
         GrantFile::writeUsage(d->usagePath, d->lastUse);
 }
 
@@ -251,9 +252,14 @@ Result<ClientGrant> ClientGrants::authenticate(QByteArrayView bearerToken)
                                        "again)."));
     }
     if (const auto it = d->unreadable.constFind(grant->id); it != d->unreadable.cend()) {
-        return notValid(QStringLiteral("The keychain entry of this grant could not be read (%1); "
-                                       "unlock the keychain and try again.")
-                                .arg(it->message));
+        const Error error = notValid(QStringLiteral("The keychain entry of this grant could not be "
+                                                    "read (%1); unlock the keychain and try again.")
+                                             .arg(it->message));
+        // Ask the keychain again: it may have been unlocked since.
+        const QString id = grant->id;
+        d->unreadable.erase(it);
+        readProof(id);
+        return error;
     }
     const auto proof = d->proofs.constFind(grant->id);
     const bool staticToken = token->use == GrantToken::Use::Static;

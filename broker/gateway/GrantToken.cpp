@@ -5,6 +5,7 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <array>
 
 namespace mcpbroker::gateway {
@@ -65,6 +66,12 @@ std::optional<GrantToken> GrantToken::parse(QByteArrayView token)
             continue;
         const QByteArrayView id = token.sliced(prefix.size() + 1, kGrantIdLength);
         if (!isGrantId(id) || token[prefix.size() + 1 + kGrantIdLength] != '_')
+            continue;
+        const QByteArrayView secret = token.last(kSecretLength);
+        if (!std::all_of(secret.begin(), secret.end(), [](char c) {
+                return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+                        || c == '-' || c == '_';
+            }))
             continue;
         return GrantToken{use, QString::fromLatin1(id)};
     }
