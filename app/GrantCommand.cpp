@@ -85,6 +85,14 @@ void GrantCommand::create()
             return;
         }
     }
+    // Names tell grants apart in `grant list` and `grant revoke NAME`.
+    if (const auto existing = m_grants->find(command().grantClient)) {
+        Console::err(QStringLiteral("'%1' already has a grant (%2); revoke it first (`mcp-broker "
+                                    "grant revoke %2`) or choose another name.")
+                             .arg(command().grantClient, existing->id));
+        finish(kExitFailed);
+        return;
+    }
     QDateTime expiresAt;
     if (command().grantExpiresInSeconds)
         expiresAt = QDateTime::currentDateTimeUtc().addSecs(*command().grantExpiresInSeconds);
@@ -104,7 +112,7 @@ void GrantCommand::create()
                 Console::err(QStringLiteral("Created grant %1 for '%2' (servers: %3). The token "
                                             "above is shown only now; MCP Broker keeps just its "
                                             "hash. Send it as \"Authorization: Bearer <token>\"; "
-                                            "`mcp-broker grant revoke %2` cuts the client off.")
+                                            "`mcp-broker grant revoke %1` cuts the client off.")
                                      .arg(grant.id, grant.clientName, serversText(grant.servers)));
                 finish(kExitOk);
             });

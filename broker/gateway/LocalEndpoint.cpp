@@ -152,7 +152,10 @@ void LocalEndpoint::handleMcp(const http::HttpRequest &request, http::HttpRespon
                                          "allows: %3.")
                                   .arg(owner.clientName, server, owner.servers.join(", ")))
                         .withHeader("WWW-Authenticate",
-                                    "Bearer error=\"insufficient_scope\", error_description="
+                                    "Bearer error=\"insufficient_scope\", resource_metadata="
+                                            + quoted(LocalAuthorizationServer::resourceMetadataUrl(
+                                                    request, server))
+                                            + ", error_description="
                                             + quoted(QStringLiteral("This grant does not "
                                                                     "include server '%1'.")
                                                              .arg(server))));
