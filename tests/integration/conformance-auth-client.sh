@@ -19,9 +19,14 @@
 # With a fresh config in a temporary directory (removed at exit) it runs, as a user would:
 #   mcp-broker add conformance SERVER_URL --oauth [flags for the scenario]
 #   mcp-broker login conformance         ($BROWSER = redirect-browser.sh completes the sign-in)
+#   mcp-broker grant create conformance-client --server conformance
+#                                        (the grant a downstream client needs: its token goes
+#                                        from the CLI's stdout into a shell variable, and from
+#                                        there only into call-first-tool's environment)
 #   mcp-broker serve --port 0            (in the background, until this script exits)
 #   call-first-tool.mjs http://127.0.0.1:<port>/mcp/conformance
-# and at exit `mcp-broker logout conformance`, so no token stays in the keychain.
+# and at exit `mcp-broker logout conformance`, so no token stays in the keychain (the grant's
+# keychain entry goes with the throwaway keyring of the test run, like the rest of its config).
 # Exit 0 when every step succeeded; else the exit code of the failed step (124 for a step that
 # ran out of time) with a line on stderr naming it, plus the end of the broker's log when
 # `serve` was running. Secrets from the context go to the broker on stdin only: never into
@@ -50,6 +55,9 @@ if [[ -z "$broker" || ! -x "$broker" ]]; then
 fi
 [[ -x "$node" ]] || { say "Node not found at $node (run npm ci in $peers)"; exit 2; }
 
+unset MCPB_AUTHORIZATION_TOKEN # only ever the grant made below, and only for the client
+grant_token=
+
 work="$(mktemp -d "${TMPDIR:-/tmp}/mcpb-conformance-auth.XXXXXX")"
 config="$work/config.json"
 serve_pid=
@@ -58,6 +66,7 @@ signed_in=
 cleanup() {
   local rc=$?
   trap - EXIT TERM INT HUP
+  unset MCPB_AUTHORIZATION_TOKEN grant_token
   if [[ -n "$step_pid" ]]; then
     kill -TERM "$step_pid" 2>/dev/null
     wait "$step_pid" 2>/dev/null
@@ -160,6 +169,21 @@ export BROWSER="$peers/redirect-browser.sh"
 signed_in=1 # from here on, log out at exit (a half-finished sign-in may have stored something)
 run "login" "$broker" --config "$config" login "$name" </dev/null
 
+# The broker's endpoint wants a grant from every client. Command substitution, not `run`: the
+# token must reach a variable and nothing else (stderr, the note, goes to a file).
+grant_token="$(timeout --kill-after=5 "$(remaining)" "$broker" --config "$config" grant create \
+  conformance-client --server "$name" </dev/null 2>"$work/grant.err")"
+rc=$?
+if [[ $rc -ne 0 ]]; then
+  say "grant create failed (exit $rc):"
+  sed 's/^/  | /' "$work/grant.err" >&2
+  exit "$rc"
+fi
+if [[ ! "$grant_token" =~ ^mcpb_[A-Za-z0-9_-]+$ ]]; then
+  say "grant create printed no token on one line (output withheld: it may hold one)"
+  exit 1
+fi
+
 # serve: its output to a file (not to the suite's pipes, which it would hold open).
 "$broker" --config "$config" serve --port 0 </dev/null >"$work/serve.log" 2>&1 &
 serve_pid=$!
@@ -184,7 +208,11 @@ endpoint="http://127.0.0.1:$port/mcp/$name"
 # Its own deadline a little before the step's, so that it says what it was waiting for.
 client_ms=$(($(remaining) * 1000 - 500))
 ((client_ms < 1000)) && client_ms=1000
+# The grant goes to the client in its environment (never on a command line); the broker, started
+# above, never has it.
+export MCPB_AUTHORIZATION_TOKEN="$grant_token"
 run "call-first-tool against $endpoint" \
   "$node" "$peers/call-first-tool.mjs" "$endpoint" --timeout-ms "$client_ms"
+unset MCPB_AUTHORIZATION_TOKEN grant_token
 say "done in $((SECONDS - started))s"
 exit 0

@@ -2,7 +2,8 @@
 // `mcp-broker serve`, driven by real clients (the SDK's Client and
 // @modelcontextprotocol/inspector-cli) against real upstreams: two SDK fixture servers (alpha
 // with a bearer token, beta without) and @modelcontextprotocol/server-everything, all added
-// with `mcp-broker add`.
+// with `mcp-broker add`. The clients use the broker's default grant (BrokerProcess); clients
+// of an upstream itself (to compare with) send none.
 // Every test builds its own deployment and tears every process down at its end.
 
 #include "BrokerProcess.h"
@@ -33,6 +34,17 @@ struct Deployment
     BrokerProcess broker;
 
     UpstreamServer &upstream(const QString &name) { return *upstreams.at(name); }
+    // Options for an SDK client of the broker: its grant, and `options`.
+    SdkClientOptions client(SdkClientOptions options = {}) const
+    {
+        options.bearerToken = broker.token();
+        return options;
+    }
+    // Raw HTTP that sends the broker's grant to the broker (only).
+    void authorize(McpHttp &http) const
+    {
+        http.setDefaultHeaders(broker.authorization(), broker.endpoint());
+    }
     QString diagnostics() const
     {
         QString text = broker.diagnostics();
@@ -212,7 +224,8 @@ private Q_SLOTS:
         const QString failed = deploy(deployment, {"alpha", "beta", "everything"});
         QVERIFY2(failed.isEmpty(), qPrintable(failed));
 
-        const SdkClientRun aggregated = runSdkClient(deployment.broker.endpoint());
+        const SdkClientRun aggregated
+                = runSdkClient(deployment.broker.endpoint(), {}, deployment.client());
         QVERIFY2(aggregated.succeeded(),
                  qPrintable(aggregated.describe() + deployment.diagnostics()));
         const QStringList all = aggregated.tools();
@@ -265,7 +278,8 @@ private Q_SLOTS:
                                {{QStringLiteral("alpha__echo"), hi},
                                 {QStringLiteral("beta__echo"), hi},
                                 {QStringLiteral("everything__echo"),
-                                 QJsonObject{{QStringLiteral("message"), QStringLiteral("hi")}}}});
+                                 QJsonObject{{QStringLiteral("message"), QStringLiteral("hi")}}}},
+                               deployment.client());
         QVERIFY2(run.succeeded(), qPrintable(run.describe() + deployment.diagnostics()));
         QCOMPARE(run.callText(QStringLiteral("alpha__echo")), QStringLiteral("alpha: hi"));
         QCOMPARE(run.callText(QStringLiteral("beta__echo")), QStringLiteral("beta: hi"));
@@ -278,17 +292,16 @@ private Q_SLOTS:
         const QString failed = deploy(deployment, {"alpha", "beta"});
         QVERIFY2(failed.isEmpty(), qPrintable(failed));
 
-        // The downstream client sends its own Authorization and a marker header: neither may
-        // reach any upstream (no token passthrough).
+        // The downstream client sends its own Authorization (its grant for the broker) and a
+        // marker header: neither may reach any upstream (no token passthrough).
         const QByteArray marker = randomSecret("marker-");
         SdkClientOptions downstream;
         downstream.headers
-                = {QStringLiteral("Authorization: Bearer downstream-xyz"),
-                   QStringLiteral("X-Downstream-Marker: ") + QString::fromLatin1(marker)};
+                = {QStringLiteral("X-Downstream-Marker: ") + QString::fromLatin1(marker)};
         const SdkClientRun run = runSdkClient(
                 deployment.broker.endpoint(),
                 {{QStringLiteral("alpha__whoami"), {}}, {QStringLiteral("beta__whoami"), {}}},
-                downstream);
+                deployment.client(downstream));
         QVERIFY2(run.succeeded(), qPrintable(run.describe() + deployment.diagnostics()));
 
         const QJsonObject alpha = whoamiOf(run, QStringLiteral("alpha__whoami"));
@@ -300,10 +313,13 @@ private Q_SLOTS:
                  authorizationFingerprint("Bearer " + m_alphaToken));
         QVERIFY2(!headersOf(beta).contains(QStringLiteral("authorization")),
                  qPrintable(run.callText(QStringLiteral("beta__whoami"))));
+        const QByteArray grant = grantTokenSecret(deployment.broker.token());
         for (const QJsonObject &whoami : {alpha, beta}) {
             QVERIFY2(!headersOf(whoami).contains(QStringLiteral("x-downstream-marker")),
                      qPrintable(QJsonDocument(whoami).toJson()));
             QVERIFY(!QJsonDocument(whoami).toJson().contains(marker));
+            QVERIFY2(leakedPieces(QJsonDocument(whoami).toJson(), {grant}).isEmpty(),
+                     "the downstream grant reached an upstream");
         }
     }
 
@@ -314,7 +330,8 @@ private Q_SLOTS:
         QVERIFY2(failed.isEmpty(), qPrintable(failed));
 
         const InspectorRun listed
-                = runInspectorCli(deployment.broker.endpoint(), QStringLiteral("tools/list"));
+                = runInspectorCli(deployment.broker.endpoint(), deployment.broker.token(),
+                                  QStringLiteral("tools/list"));
         QVERIFY2(listed.process.succeeded(),
                  qPrintable(listed.describe() + deployment.diagnostics()));
         QStringList names;
@@ -330,7 +347,8 @@ private Q_SLOTS:
         }
 
         const InspectorRun called
-                = runInspectorCli(deployment.broker.endpoint(), QStringLiteral("tools/call"),
+                = runInspectorCli(deployment.broker.endpoint(), deployment.broker.token(),
+                                  QStringLiteral("tools/call"),
                                   {QStringLiteral("--tool-name"), QStringLiteral("beta__echo"),
                                    QStringLiteral("--tool-arg"), QStringLiteral("text=hi")});
         QVERIFY2(called.process.succeeded(),
@@ -353,7 +371,7 @@ private Q_SLOTS:
         const QJsonObject hi{{QStringLiteral("text"), QStringLiteral("hi")}};
         const SdkClientRun beta
                 = runSdkClient(deployment.broker.serverEndpoint(QStringLiteral("beta")),
-                               {{QStringLiteral("echo"), hi}});
+                               {{QStringLiteral("echo"), hi}}, deployment.client());
         QVERIFY2(beta.succeeded(), qPrintable(beta.describe() + deployment.diagnostics()));
         QCOMPARE(beta.tools(), direct.tools());
         QCOMPARE(beta.callText(QStringLiteral("echo")), QStringLiteral("beta: hi"));
@@ -361,7 +379,7 @@ private Q_SLOTS:
         // The per-server endpoint adds that server's credential too.
         const SdkClientRun alpha
                 = runSdkClient(deployment.broker.serverEndpoint(QStringLiteral("alpha")),
-                               {{QStringLiteral("whoami"), {}}});
+                               {{QStringLiteral("whoami"), {}}}, deployment.client());
         QVERIFY2(alpha.succeeded(), qPrintable(alpha.describe() + deployment.diagnostics()));
         QCOMPARE(headersOf(whoamiOf(alpha, QStringLiteral("whoami")))
                          .value(QStringLiteral("authorization"))
@@ -376,6 +394,7 @@ private Q_SLOTS:
         QVERIFY2(failed.isEmpty(), qPrintable(failed));
 
         McpHttp http;
+        deployment.authorize(http);
         QString why;
         McpSession aggregated;
         QVERIFY2(http.open(deployment.broker.endpoint(), QStringLiteral("2025-11-25"), &aggregated,
@@ -475,7 +494,7 @@ private Q_SLOTS:
                 = runSdkClient(deployment.upstream(QStringLiteral("alpha")).url());
         QVERIFY2(direct.succeeded(), qPrintable(direct.describe()));
 
-        McpHttp http;
+        McpHttp http; // no grant: /status is open (it holds nothing secret)
         const HttpResult answer = http.get(deployment.broker.statusUrl());
         QVERIFY2(answer.status == 200, qPrintable(answer.describe()));
         const QJsonObject status = QJsonDocument::fromJson(answer.body).object();
@@ -508,13 +527,15 @@ private Q_SLOTS:
 
         const QJsonObject hi{{QStringLiteral("text"), QStringLiteral("hi")}};
         const SdkClientRun alpha
-                = runSdkClient(deployment.broker.endpoint(), {{QStringLiteral("alpha__echo"), hi}});
+                = runSdkClient(deployment.broker.endpoint(), {{QStringLiteral("alpha__echo"), hi}},
+                               deployment.client());
         QVERIFY2(alpha.succeeded(), qPrintable(alpha.describe() + deployment.diagnostics()));
         QCOMPARE(alpha.callText(QStringLiteral("alpha__echo")), QStringLiteral("alpha: hi"));
 
         // Called directly (a client may still hold the tool from an earlier list): the answer is
         // a JSON-RPC error or a tool error, soon, and it names the server.
         McpHttp http;
+        deployment.authorize(http);
         McpSession session;
         QString why;
         QVERIFY2(http.open(deployment.broker.endpoint(), QStringLiteral("2025-11-25"), &session,
@@ -565,6 +586,7 @@ private Q_SLOTS:
 
         // A connected client with its standalone event stream open.
         McpHttp http;
+        deployment.authorize(http);
         McpSession session;
         QString why;
         QVERIFY2(http.open(deployment.broker.endpoint(), QStringLiteral("2025-11-25"), &session,
@@ -595,7 +617,8 @@ private Q_SLOTS:
         const SdkClientRun run
                 = runSdkClient(deployment.broker.endpoint(),
                                {{QStringLiteral("beta__echo"),
-                                 QJsonObject{{QStringLiteral("text"), QStringLiteral("hi")}}}});
+                                 QJsonObject{{QStringLiteral("text"), QStringLiteral("hi")}}}},
+                               deployment.client());
         QVERIFY2(run.succeeded(), qPrintable(run.describe() + deployment.diagnostics()));
         QVERIFY(run.tools().contains(QStringLiteral("alpha__echo")));
         QCOMPARE(run.callText(QStringLiteral("beta__echo")), QStringLiteral("beta: hi"));

@@ -3,6 +3,9 @@
 // for the SDK fixture upstream, which passes all of them on its own. Whatever fails here and
 // not against the fixture is the broker's doing; the only allowed exceptions are listed, with
 // their reason, in conformance-expected-failures.yml. Results go to the build directory.
+// The broker wants a grant: the suite's requests to it carry the broker's default grant
+// (tests/peers/add-authorization.cjs, a client-side harness shim: the suite cannot send headers).
+// dns-rebinding-protection then also shows that a foreign Host is refused even with a grant.
 
 #include "BrokerProcess.h"
 #include "PeerClients.h"
@@ -103,6 +106,7 @@ private Q_SLOTS:
         ConformanceOptions options;
         options.resultsDirectory = resultsFor("per-server-endpoint");
         options.expectedFailuresFile = expectedFailuresFile();
+        options.bearerToken = m_broker->token();
         const ConformanceRun run
                 = runConformance(m_broker->serverEndpoint(QStringLiteral("fx")), options);
         QVERIFY2(run.process.succeeded(), qPrintable(run.describe() + diagnostics()));
@@ -118,6 +122,7 @@ private Q_SLOTS:
         ConformanceOptions options;
         options.resultsDirectory = resultsFor("aggregated-endpoint");
         options.scenario = QStringLiteral("dns-rebinding-protection");
+        options.bearerToken = m_broker->token();
         const ConformanceRun run = runConformance(m_broker->endpoint(), options);
         QVERIFY2(run.process.succeeded(), qPrintable(run.describe() + diagnostics()));
         QCOMPARE(run.summary(), QStringLiteral("1 passed, 0 failed"));

@@ -1,8 +1,9 @@
 // The broker's HTTP surface under raw requests that no well-behaved client library sends:
 // DNS-rebinding (foreign Host, foreign Origin), broken JSON, missing/unknown/ended sessions,
-// unsupported protocol versions, oversized bodies and JSON-RPC batches per protocol version.
-// One `mcp-broker serve` with one fixture upstream serves the whole suite (every test opens
-// sessions of its own); cleanup() checks it survived each test.
+// unsupported protocol versions, oversized bodies and JSON-RPC batches per protocol version;
+// requests without the bearer grant every client needs. One `mcp-broker serve` with one fixture
+// upstream serves the whole suite (every test opens sessions of its own, all with the broker's
+// default grant unless a test says otherwise); cleanup() checks it survived each test.
 
 #include "BrokerProcess.h"
 #include "McpHttp.h"
@@ -44,7 +45,8 @@ class EndpointSecurityTest : public QObject
 private:
     std::unique_ptr<UpstreamServer> m_upstream;
     std::unique_ptr<BrokerProcess> m_broker;
-    McpHttp m_http;
+    McpHttp m_http;      // sends the broker's grant
+    McpHttp m_anonymous; // sends none
 
     QString diagnostics() const
     {
@@ -61,6 +63,15 @@ private:
         return host + ':' + QByteArray::number(m_broker->port());
     }
 
+    McpHttp &client(bool withGrant) { return withGrant ? m_http : m_anonymous; }
+
+    // The challenge of a 401 for `path`: where the protected resource metadata is (RFC 9728).
+    QByteArray challengeFor(const QString &path) const
+    {
+        return "Bearer resource_metadata=\"http://127.0.0.1:" + QByteArray::number(m_broker->port())
+                + "/.well-known/oauth-protected-resource" + path.toUtf8() + '"';
+    }
+
 private Q_SLOTS:
     void initTestCase()
     {
@@ -73,6 +84,7 @@ private Q_SLOTS:
         const CliResult added = m_broker->add(QStringLiteral("fx"), m_upstream->url());
         QVERIFY2(added.succeeded(), qPrintable(added.describe()));
         QVERIFY2(m_broker->start(), qPrintable(diagnostics()));
+        m_http.setDefaultHeaders(m_broker->authorization());
         QString status;
         QVERIFY2(m_broker->waitUntilReady({QStringLiteral("fx")}, 30'000, &status),
                  qPrintable(status + diagnostics()));
@@ -92,17 +104,24 @@ private Q_SLOTS:
         QVERIFY2(survivors.isEmpty(), qPrintable(survivors.join(QLatin1Char('\n'))));
     }
 
+    // A page's request is refused for its Host (or Origin) alone: with the grant (a rebinding
+    // page cannot have it, but the check must not depend on that) and without (no 401 that
+    // would tell the page where to ask for one).
     void foreignHostIsForbidden_data()
     {
         QTest::addColumn<QString>("path");
         QTest::addColumn<QByteArray>("host");
-        for (const QString &path : {QStringLiteral("/mcp"), QStringLiteral("/mcp/fx")}) {
-            QTest::addRow("%s evil.example", qPrintable(path))
-                    << path << QByteArray("evil.example");
-            QTest::addRow("%s localhost.evil.example", qPrintable(path))
-                    << path << QByteArray("localhost.evil.example");
-            QTest::addRow("%s 127.0.0.1.nip.io", qPrintable(path))
-                    << path << QByteArray("127.0.0.1.nip.io");
+        QTest::addColumn<bool>("withGrant");
+        for (const bool withGrant : {true, false}) {
+            const char *grant = withGrant ? "with grant" : "without grant";
+            for (const QString &path : {QStringLiteral("/mcp"), QStringLiteral("/mcp/fx")}) {
+                QTest::addRow("%s evil.example %s", qPrintable(path), grant)
+                        << path << QByteArray("evil.example") << withGrant;
+                QTest::addRow("%s localhost.evil.example %s", qPrintable(path), grant)
+                        << path << QByteArray("localhost.evil.example") << withGrant;
+                QTest::addRow("%s 127.0.0.1.nip.io %s", qPrintable(path), grant)
+                        << path << QByteArray("127.0.0.1.nip.io") << withGrant;
+            }
         }
     }
 
@@ -110,7 +129,8 @@ private Q_SLOTS:
     {
         QFETCH(QString, path);
         QFETCH(QByteArray, host);
-        const HttpResult answer = m_http.post(
+        QFETCH(bool, withGrant);
+        const HttpResult answer = client(withGrant).post(
                 endpoint(path), McpHttp::initializeRequest(QStringLiteral("2025-11-25")),
                 {{"Host", hostHeader(host)}});
         QVERIFY2(answer.status == 403, qPrintable(answer.describe()));
@@ -129,14 +149,19 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("path");
         QTest::addColumn<QByteArray>("origin");
-        for (const QString &path : {QStringLiteral("/mcp"), QStringLiteral("/mcp/fx")}) {
-            QTest::addRow("%s evil.example", qPrintable(path))
-                    << path << QByteArray("http://evil.example");
-            QTest::addRow("%s localhost.evil.example", qPrintable(path))
-                    << path << QByteArray("http://localhost.evil.example");
-            QTest::addRow("%s https evil", qPrintable(path))
-                    << path << QByteArray("https://evil.example:443");
-            QTest::addRow("%s null", qPrintable(path)) << path << QByteArray("null");
+        QTest::addColumn<bool>("withGrant");
+        for (const bool withGrant : {true, false}) {
+            const char *grant = withGrant ? "with grant" : "without grant";
+            for (const QString &path : {QStringLiteral("/mcp"), QStringLiteral("/mcp/fx")}) {
+                QTest::addRow("%s evil.example %s", qPrintable(path), grant)
+                        << path << QByteArray("http://evil.example") << withGrant;
+                QTest::addRow("%s localhost.evil.example %s", qPrintable(path), grant)
+                        << path << QByteArray("http://localhost.evil.example") << withGrant;
+                QTest::addRow("%s https evil %s", qPrintable(path), grant)
+                        << path << QByteArray("https://evil.example:443") << withGrant;
+                QTest::addRow("%s null %s", qPrintable(path), grant)
+                        << path << QByteArray("null") << withGrant;
+            }
         }
     }
 
@@ -144,7 +169,8 @@ private Q_SLOTS:
     {
         QFETCH(QString, path);
         QFETCH(QByteArray, origin);
-        const HttpResult answer = m_http.post(
+        QFETCH(bool, withGrant);
+        const HttpResult answer = client(withGrant).post(
                 endpoint(path), McpHttp::initializeRequest(QStringLiteral("2025-11-25")),
                 {{"Origin", origin}});
         QVERIFY2(answer.status == 403, qPrintable(answer.describe()));
@@ -307,7 +333,8 @@ private Q_SLOTS:
             QByteArray head = "POST /mcp HTTP/1.1\r\nHost: " + hostHeader("127.0.0.1")
                     + "\r\nContent-Type: application/json\r\nAccept: application/json, "
                       "text/event-stream\r\n";
-            for (const auto &[name, value] : McpHttp::sessionHeaders(session))
+            for (const auto &[name, value] :
+                 McpHttp::sessionHeaders(session, m_broker->authorization()))
                 head += name + ": " + value + "\r\n";
             QByteArray encoded = body;
             if (sender == QLatin1String("chunked")) {
@@ -402,6 +429,68 @@ private Q_SLOTS:
         QVERIFY2(after.status == 404, qPrintable(after.describe()));
         const HttpResult again = m_http.close(session);
         QVERIFY2(again.status == 404, qPrintable(again.describe()));
+    }
+
+    void requestWithoutGrantIsRefusedWith401_data()
+    {
+        QTest::addColumn<QString>("path");
+        QTest::addColumn<QString>("kind");
+        for (const QString &path : {QStringLiteral("/mcp"), QStringLiteral("/mcp/fx")}) {
+            for (const char *kind : {"initialize", "request in a session", "GET stream", "DELETE"})
+                QTest::addRow("%s %s", qPrintable(path), kind) << path << QString::fromLatin1(kind);
+        }
+    }
+
+    // Every method on both kinds of endpoint; a session id is no credential of its own.
+    void requestWithoutGrantIsRefusedWith401()
+    {
+        QFETCH(QString, path);
+        QFETCH(QString, kind);
+        McpSession session;
+        if (kind != QLatin1String("initialize")) {
+            QString why;
+            QVERIFY2(m_http.open(endpoint(path), QStringLiteral("2025-11-25"), &session, &why),
+                     qPrintable(why));
+        }
+        HttpResult answer;
+        if (kind == QLatin1String("initialize")) {
+            answer = m_anonymous.post(endpoint(path),
+                                      McpHttp::initializeRequest(QStringLiteral("2025-11-25")));
+        } else if (kind == QLatin1String("request in a session")) {
+            answer = m_anonymous.postInSession(
+                    session, McpHttp::request(QStringLiteral("tools/list"), {}, 5));
+        } else if (kind == QLatin1String("GET stream")) {
+            answer = m_anonymous.get(
+                    endpoint(path),
+                    McpHttp::sessionHeaders(session, {{"Accept", "text/event-stream"}}), 5'000);
+        } else {
+            answer = m_anonymous.send("DELETE", endpoint(path), McpHttp::sessionHeaders(session));
+        }
+        QVERIFY2(answer.status == 401, qPrintable(answer.describe()));
+        QCOMPARE(answer.header("WWW-Authenticate"), challengeFor(path));
+        QVERIFY(answer.header("Mcp-Session-Id").isEmpty());
+        QVERIFY2(!answer.body.contains("\"tools\""), qPrintable(answer.describe()));
+        const QList<QJsonObject> messages = answer.messages();
+        QVERIFY2(messages.size() == 1 && messages.first().contains(QStringLiteral("error")),
+                 qPrintable(answer.describe()));
+
+        // The session (when there is one) is untouched: its owner goes on using it.
+        if (kind != QLatin1String("initialize")) {
+            const HttpResult after = m_http.call(session, QStringLiteral("ping"));
+            QVERIFY2(after.status == 200, qPrintable(after.describe()));
+            QVERIFY(m_http.close(session).status / 100 == 2);
+        }
+    }
+
+    void statusNeedsNoGrantAndShowsNoToken()
+    {
+        const HttpResult answer = m_anonymous.get(m_broker->statusUrl());
+        QVERIFY2(answer.status == 200, qPrintable(answer.describe()));
+        QVERIFY2(answer.body.contains("\"fx\""), qPrintable(answer.describe()));
+        const QByteArray secret = grantTokenSecret(m_broker->token());
+        QVERIFY(!secret.isEmpty());
+        QVERIFY2(leakedPieces(answer.body, {secret}).isEmpty(),
+                 "GET /status shows (part of) the grant's token");
     }
 
     void unknownServerPathIsNotFound()

@@ -17,9 +17,9 @@
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QTemporaryDir>
-#include <QFileInfo>
 #include <QTest>
 
 #include <map>
@@ -192,10 +192,13 @@ private Q_SLOTS:
                          kReadyTimeoutMs, &status),
                  qPrintable(status + broker.diagnostics()));
 
+        SdkClientOptions client;
+        client.bearerToken = broker.token();
         const SdkClientRun run = runSdkClient(broker.endpoint(),
                                               {{QStringLiteral("alpha__whoami"), {}},
                                                {QStringLiteral("beta__whoami"), {}},
-                                               {QStringLiteral("gamma__whoami"), {}}});
+                                               {QStringLiteral("gamma__whoami"), {}}},
+                                              client);
         QVERIFY2(run.succeeded(), qPrintable(run.describe() + broker.diagnostics()));
         const QJsonObject alpha = headersSeenBy(run, QStringLiteral("alpha"));
         const QJsonObject beta = headersSeenBy(run, QStringLiteral("beta"));
@@ -245,10 +248,13 @@ private Q_SLOTS:
 
         // Traffic that carries the secrets upstream: lists, calls, whole conformance runs.
         const QJsonObject hi{{QStringLiteral("text"), QStringLiteral("hi")}};
+        SdkClientOptions client;
+        client.bearerToken = broker.token();
         const SdkClientRun run = runSdkClient(broker.endpoint(),
                                               {{QStringLiteral("alpha__echo"), hi},
                                                {QStringLiteral("gamma__echo"), hi},
-                                               {QStringLiteral("alpha__test_simple_text"), {}}});
+                                               {QStringLiteral("alpha__test_simple_text"), {}}},
+                                              client);
         QVERIFY2(run.succeeded(), qPrintable(run.describe() + broker.diagnostics()));
         QTemporaryDir results;
         QVERIFY(results.isValid());
@@ -256,6 +262,7 @@ private Q_SLOTS:
         for (const QString &server : {QStringLiteral("alpha"), QStringLiteral("gamma")}) {
             ConformanceOptions options;
             options.resultsDirectory = results.filePath(server);
+            options.bearerToken = broker.token();
             conformanceRuns << runConformance(broker.serverEndpoint(server), options);
             QVERIFY2(conformanceRuns.last().passed() + conformanceRuns.last().failed() == 32,
                      qPrintable(conformanceRuns.last().describe()));

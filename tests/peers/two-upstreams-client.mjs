@@ -14,6 +14,11 @@
 // JSON-RPC error, a call whose tool is not listed, or a result with
 // isError: true (unless --allow-tool-error; the JSON is printed either way
 // once all calls have run). Exit 2 = usage error.
+//
+// With MCPB_AUTHORIZATION_TOKEN in the environment it sends
+// "Authorization: Bearer <that token>" on every request (the broker's grant; the environment,
+// not the command line, so that the token shows in no process listing), unless a --header
+// gives an Authorization of its own.
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -81,6 +86,11 @@ try {
   endpoint = new URL(url);
 } catch {
   die(`not a URL: ${url}`, 2);
+}
+
+const grant = process.env.MCPB_AUTHORIZATION_TOKEN;
+if (grant && !Object.keys(headers).some((name) => name.toLowerCase() === 'authorization')) {
+  headers.Authorization = `Bearer ${grant}`;
 }
 
 // ---- run

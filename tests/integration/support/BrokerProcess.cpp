@@ -6,6 +6,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QNetworkReply>
+#include <QRegularExpression>
 #include <QTest>
 
 namespace mcpbroker::integration {
@@ -29,6 +30,20 @@ bool statusShows(const QByteArray &body, const QMap<QString, QString> &wanted)
             return false;
     }
     return true;
+}
+
+const QRegularExpression &grantTokenPattern()
+{
+    static const QRegularExpression token(QStringLiteral("mcpb_[A-Za-z0-9_-]+"));
+    return token;
+}
+
+// `text` with every local grant token replaced by a placeholder.
+QByteArray withoutTokens(const QByteArray &text)
+{
+    QString redacted = QString::fromUtf8(text);
+    redacted.replace(grantTokenPattern(), QStringLiteral("<grant token withheld>"));
+    return redacted.toUtf8();
 }
 
 } // namespace
@@ -90,8 +105,51 @@ CliResult BrokerProcess::add(const QString &name, const QUrl &url,
     return run(arguments, input);
 }
 
+GrantCreation BrokerProcess::createGrant(const QString &client, const QStringList &servers,
+                                         const QString &expiresIn) const
+{
+    QStringList arguments{QStringLiteral("grant"), QStringLiteral("create"), client};
+    for (const QString &server : servers)
+        arguments << QStringLiteral("--server") << server;
+    if (!expiresIn.isEmpty())
+        arguments << QStringLiteral("--expires-in") << expiresIn;
+    GrantCreation creation;
+    creation.cli = run(arguments);
+    static const QRegularExpression oneToken(QStringLiteral("^mcpb_[A-Za-z0-9_-]+\n?$"));
+    if (creation.cli.succeeded()
+        && oneToken.match(QString::fromLatin1(creation.cli.out)).hasMatch())
+        creation.token = creation.cli.out.trimmed();
+    creation.tokenOnStandardError
+            = grantTokenPattern().match(QString::fromUtf8(creation.cli.err)).hasMatch();
+    creation.cli.out = withoutTokens(creation.cli.out);
+    creation.cli.err = withoutTokens(creation.cli.err);
+    return creation;
+}
+
+CliResult BrokerProcess::revokeGrant(const QString &clientOrId) const
+{
+    return run({QStringLiteral("grant"), QStringLiteral("revoke"), clientOrId});
+}
+
+RawHeaders BrokerProcess::authorization() const
+{
+    if (m_token.isEmpty())
+        return {};
+    return {{QByteArray("Authorization"), "Bearer " + m_token}};
+}
+
 bool BrokerProcess::start(const QStringList &extraServeArguments, int timeoutMs)
 {
+    if (m_makeDefaultGrant && m_token.isEmpty()) {
+        const GrantCreation grant = createGrant(QStringLiteral("integration-tests"));
+        if (!grant.succeeded()) {
+            m_grantFailure
+                    = QStringLiteral("the default grant could not be made:") + grant.describe();
+            return false;
+        }
+        m_grantFailure.clear();
+        m_token = grant.token;
+    }
     m_serve = makeProcess(
             QStringLiteral("mcp-broker serve"),
             QStringList{QStringLiteral("serve"), QStringLiteral("--port"), QStringLiteral("0")}
@@ -172,6 +230,8 @@ bool BrokerProcess::waitUntilReady(const QStringList &servers, int timeoutMs, QS
 
 QString BrokerProcess::diagnostics() const
 {
+    if (!m_grantFailure.isEmpty())
+        return m_grantFailure;
     return m_serve ? m_serve->diagnostics() : QStringLiteral("(broker not started)");
 }
 

@@ -18,6 +18,18 @@ namespace mcpbroker::integration {
 // One finished run of a `mcp-broker` command.
 using CliResult = ProcessRun;
 
+// One run of `mcp-broker grant create`: the token it printed, and the run with that token
+// withheld from its output (so describe() can go into a failure message).
+struct GrantCreation
+{
+    CliResult cli;    // stdout and stderr with every "mcpb_…" token replaced by a placeholder
+    QByteArray token; // "mcpb_<id>_<secret>"; empty unless exactly one token line was printed
+    bool tokenOnStandardError = false; // stderr held a token too (a leak; withheld from `cli`)
+
+    bool succeeded() const { return cli.succeeded() && !token.isEmpty(); }
+    QString describe() const { return cli.describe(); }
+};
+
 // A secret given to `mcp-broker add` on stdin.
 struct SecretHeader
 {
@@ -28,6 +40,11 @@ struct SecretHeader
 // The broker under test: the real `mcp-broker` binary with a config file of its own in a
 // temporary directory (`--config FILE` on every command). Runs CLI commands to completion and
 // `serve --port 0` in the background, reading the port from its one stdout line.
+//
+// Every client of the broker's endpoint needs a grant: the first start() makes one with
+// `grant create` (client "integration-tests", every server) unless told not to, and token() /
+// authorization() give it to the test's clients. Tokens travel in memory and in environment
+// variables only, never on a command line; no diagnostics here print them.
 class BrokerProcess
 {
 public:
@@ -54,6 +71,20 @@ public:
                   const QList<SecretHeader> &secretHeaders = {},
                   const QStringList &plainHeaders = {}) const;
 
+    // `grant create CLIENT [--server S]... [--expires-in E]` (E like "90s", "30m", "12h", "30d").
+    GrantCreation createGrant(const QString &client, const QStringList &servers = {},
+                              const QString &expiresIn = {}) const;
+    // `grant revoke NAME_OR_ID`.
+    CliResult revokeGrant(const QString &clientOrId) const;
+
+    // Whether the first start() makes the default grant (default: yes). Set before start().
+    void setDefaultGrant(bool make) { m_makeDefaultGrant = make; }
+    // The default grant's token (empty before the first start() or without a default grant).
+    QByteArray token() const { return m_token; }
+    // {"Authorization", "Bearer <token()>"}, or nothing when there is no token.
+    RawHeaders authorization() const;
+
+    // Makes the default grant if due (once per BrokerProcess: restarts keep it), then
     // `serve --port 0`; true once it printed "MCP Broker listening on http://127.0.0.1:<port>/mcp".
     bool start(const QStringList &extraServeArguments = {}, int timeoutMs = kStartTimeoutMs);
     bool isRunning() const;
@@ -72,7 +103,8 @@ public:
                              QString *lastStatus);
     bool waitUntilReady(const QStringList &servers, int timeoutMs, QString *lastStatus);
 
-    // The broker's stdout/stderr and what it was started with, for failure messages.
+    // The broker's stdout/stderr and what it was started with (or why the default grant could
+    // not be made), for failure messages.
     QString diagnostics() const;
 
 private:
@@ -84,6 +116,9 @@ private:
     QStringList m_launcher;
     std::unique_ptr<PeerProcess> m_serve;
     quint16 m_port = 0;
+    bool m_makeDefaultGrant = true;
+    QByteArray m_token;
+    QString m_grantFailure;
 };
 
 } // namespace mcpbroker::integration

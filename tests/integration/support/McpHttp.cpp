@@ -212,10 +212,31 @@ McpHttp::McpHttp()
 
 McpHttp::~McpHttp() = default;
 
+void McpHttp::setDefaultHeaders(const RawHeaders &headers, const QUrl &scope)
+{
+    m_defaultHeaders = headers;
+    m_defaultScope = scope;
+}
+
+RawHeaders McpHttp::withDefaults(const QUrl &url, const RawHeaders &headers) const
+{
+    if (m_defaultScope.isValid()
+        && (url.scheme() != m_defaultScope.scheme() || url.host() != m_defaultScope.host()
+            || url.port(80) != m_defaultScope.port(80)))
+        return headers;
+    RawHeaders all = headers;
+    for (const auto &header : m_defaultHeaders) {
+        if (!hasHeader(headers, header.first))
+            all.append(header);
+    }
+    return all;
+}
+
 HttpResult McpHttp::send(const QByteArray &verb, const QUrl &url, const RawHeaders &headers,
                          const QByteArray &body, int timeoutMs)
 {
-    QNetworkReply *reply = m_network.sendCustomRequest(makeRequest(url, headers), verb, body);
+    QNetworkReply *reply
+            = m_network.sendCustomRequest(makeRequest(url, withDefaults(url, headers)), verb, body);
     const std::unique_ptr<QNetworkReply> owner(reply);
     HttpResult result;
     result.finished = QTest::qWaitFor([reply] { return reply->isFinished(); }, timeoutMs);
@@ -394,8 +415,8 @@ HttpResult McpHttp::close(const McpSession &session)
 
 std::unique_ptr<EventStream> McpHttp::openEventStream(const McpSession &session)
 {
-    RawHeaders headers = sessionHeaders(session, {{"Accept", "text/event-stream"}});
-    QNetworkRequest request = makeRequest(session.url, headers);
+    const RawHeaders headers = sessionHeaders(session, {{"Accept", "text/event-stream"}});
+    QNetworkRequest request = makeRequest(session.url, withDefaults(session.url, headers));
     return std::make_unique<EventStream>(m_network.get(request));
 }
 

@@ -79,6 +79,13 @@ public:
     McpHttp();
     ~McpHttp();
 
+    // Headers added to every request (send, post, get, open, openEventStream…) whose URL has
+    // the scheme, host and port of `scope` (any URL when `scope` is empty), e.g. the broker's
+    // grant: `http.setDefaultHeaders(broker.authorization(), broker.endpoint())`. A header of
+    // the same name given to a call replaces the default. For a request without them, use an
+    // McpHttp of its own. exchangeOverSocket, which sends a head the test wrote, adds none.
+    void setDefaultHeaders(const RawHeaders &headers, const QUrl &scope = {});
+
     HttpResult send(const QByteArray &verb, const QUrl &url, const RawHeaders &headers = {},
                     const QByteArray &body = {}, int timeoutMs = kDefaultTimeoutMs);
     // POST with Content-Type: application/json and Accept: application/json, text/event-stream
@@ -112,7 +119,12 @@ public:
     std::unique_ptr<EventStream> openEventStream(const McpSession &session);
 
 private:
+    // `headers` plus the defaults that apply to `url` and are not named in `headers`.
+    RawHeaders withDefaults(const QUrl &url, const RawHeaders &headers) const;
+
     QNetworkAccessManager m_network;
+    RawHeaders m_defaultHeaders;
+    QUrl m_defaultScope;
 };
 
 } // namespace mcpbroker::integration

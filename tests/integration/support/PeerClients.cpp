@@ -4,6 +4,7 @@
 
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QProcessEnvironment>
 #include <QRegularExpression>
 
 namespace mcpbroker::integration {
@@ -22,6 +23,30 @@ QJsonObject jsonObjectIn(const QByteArray &text)
             document = QJsonDocument::fromJson(text.mid(first, last - first + 1));
     }
     return document.object();
+}
+
+// The test's environment for a client peer, with the grant handed over for `url`'s origin.
+// Whatever the test itself was started with never stands in for it.
+QProcessEnvironment clientEnvironment(const QUrl &url, const QByteArray &bearerToken)
+{
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    for (const char *name :
+         {"MCPB_AUTHORIZATION_TOKEN", "MCPB_AUTHORIZATION_ORIGIN", "NODE_OPTIONS"})
+        environment.remove(QLatin1String(name));
+    if (!bearerToken.isEmpty()) {
+        environment.insert(QStringLiteral("MCPB_AUTHORIZATION_TOKEN"),
+                           QString::fromLatin1(bearerToken));
+        environment.insert(QStringLiteral("MCPB_AUTHORIZATION_ORIGIN"),
+                           url.adjusted(QUrl::RemovePath | QUrl::RemoveQuery | QUrl::RemoveFragment
+                                        | QUrl::RemoveUserInfo)
+                                   .toString());
+    }
+    return environment;
+}
+
+QString authorizationPreload()
+{
+    return Peers::directory() + QStringLiteral("/add-authorization.cjs");
 }
 
 } // namespace
@@ -67,21 +92,24 @@ SdkClientRun runSdkClient(const QUrl &url, const QList<ToolCall> &calls,
         arguments << QStringLiteral("--allow-tool-error");
     PeerProcess process(QStringLiteral("SDK client"), Peers::node22(), arguments);
     process.setWorkingDirectory(Peers::directory());
+    process.setEnvironment(clientEnvironment(url, options.bearerToken));
     SdkClientRun run;
     run.process = process.run(options.timeoutMs);
     run.output = jsonObjectIn(run.process.out);
     return run;
 }
 
-InspectorRun runInspectorCli(const QUrl &url, const QString &method,
+InspectorRun runInspectorCli(const QUrl &url, const QByteArray &bearerToken, const QString &method,
                              const QStringList &moreArguments, int timeoutMs)
 {
-    PeerProcess process(QStringLiteral("inspector-cli"), Peers::node22(),
-                        QStringList{QStringLiteral("index.js"), url.toString(),
-                                    QStringLiteral("--transport"), QStringLiteral("http"),
-                                    QStringLiteral("--method"), method}
-                                + moreArguments);
+    QStringList arguments;
+    if (!bearerToken.isEmpty())
+        arguments << QStringLiteral("--require") << authorizationPreload();
+    arguments << QStringLiteral("index.js") << url.toString() << QStringLiteral("--transport")
+              << QStringLiteral("http") << QStringLiteral("--method") << method << moreArguments;
+    PeerProcess process(QStringLiteral("inspector-cli"), Peers::node22(), arguments);
     process.setWorkingDirectory(Peers::inspectorCliDirectory());
+    process.setEnvironment(clientEnvironment(url, bearerToken));
     InspectorRun run;
     run.process = process.run(timeoutMs);
     run.output = jsonObjectIn(run.process.out);
@@ -124,6 +152,8 @@ ConformanceRun runConformance(const QUrl &url, const ConformanceOptions &options
         arguments << options.expectedFailuresFile;
     PeerProcess process(QStringLiteral("conformance suite"), Peers::conformanceRunner(), arguments);
     process.setWorkingDirectory(Peers::directory());
+    // run-conformance-server.sh preloads add-authorization.cjs when it is given a token.
+    process.setEnvironment(clientEnvironment(url, options.bearerToken));
     ConformanceRun run;
     run.process = process.run(options.timeoutMs);
     return run;

@@ -33,7 +33,10 @@ struct SdkClientRun
 
 struct SdkClientOptions
 {
-    QStringList headers; // "K: V", sent on every request
+    QStringList headers; // "K: V", sent on every request (on its command line: nothing secret)
+    // Sent as "Authorization: Bearer <token>" on every request (the broker's grant), unless
+    // `headers` names an Authorization; handed over in the environment. Empty: none.
+    QByteArray bearerToken;
     bool allowToolError = false;
     int timeoutMs = 60'000;
 };
@@ -42,7 +45,9 @@ SdkClientRun runSdkClient(const QUrl &url, const QList<ToolCall> &calls = {},
                           const SdkClientOptions &options = {});
 
 // @modelcontextprotocol/inspector-cli: `<url> --transport http --method M [more]`; prints the
-// method's result as JSON.
+// method's result as JSON. With a `bearerToken` (the broker's grant) its requests to the origin
+// of `url` carry "Authorization: Bearer <token>": inspector-cli takes headers only on its
+// command line, so tests/peers/add-authorization.cjs adds it from the environment instead.
 struct InspectorRun
 {
     ProcessRun process;
@@ -50,7 +55,7 @@ struct InspectorRun
     QString describe() const { return process.describe(); }
 };
 
-InspectorRun runInspectorCli(const QUrl &url, const QString &method,
+InspectorRun runInspectorCli(const QUrl &url, const QByteArray &bearerToken, const QString &method,
                              const QStringList &moreArguments = {}, int timeoutMs = 60'000);
 
 // tests/peers/run-conformance-server.sh: the conformance suite's server scenarios.
@@ -68,6 +73,9 @@ struct ConformanceOptions
     QString resultsDirectory;
     QString expectedFailuresFile; // empty: none
     QString scenario;             // empty: all 32
+    // The broker's grant: the suite's requests to the origin of the URL carry
+    // "Authorization: Bearer <token>" (tests/peers/add-authorization.cjs). Empty: none.
+    QByteArray bearerToken;
     int timeoutMs = 240'000;
 };
 

@@ -53,9 +53,9 @@ QString conformanceRunner()
 QString missing()
 {
     QStringList absent;
-    for (const QString &path :
-         {node22(), fixtureServerScript(), everythingScript(), sdkClientScript(),
-          inspectorCliDirectory() + "/index.js", conformanceRunner()}) {
+    for (const QString &path : {node22(), fixtureServerScript(), everythingScript(),
+                                sdkClientScript(), inspectorCliDirectory() + "/index.js",
+                                conformanceRunner(), directory() + "/add-authorization.cjs"}) {
         if (!QFileInfo::exists(path))
             absent << path;
     }
@@ -110,6 +110,14 @@ QString authorizationFingerprint(const QByteArray &headerValue)
     const QByteArray scheme = headerValue.left(headerValue.indexOf(' '));
     const QByteArray digest = QCryptographicHash::hash(headerValue, QCryptographicHash::Sha256);
     return QString::fromLatin1(scheme + " sha256:" + digest.toHex().left(16));
+}
+
+QByteArray grantTokenSecret(const QByteArray &token)
+{
+    constexpr qsizetype kIdEnd = 5 + 13; // "mcpb_" + "g" + 12 characters
+    if (token.startsWith("mcpb_g") && token.size() > kIdEnd + 1 && token.at(kIdEnd) == '_')
+        return token.mid(kIdEnd + 1);
+    return token;
 }
 
 QList<QByteArray> secretPieces(const QByteArray &secret)

@@ -35,6 +35,10 @@ QByteArray randomSecret(const QByteArray &prefix);
 // "<scheme> sha256:<first 16 hex digits of sha256(whole value)>".
 QString authorizationFingerprint(const QByteArray &headerValue);
 
+// The secret part of a local grant token "mcpb_<grant id>_<secret>" (the grant id, "g" and 12
+// base64url characters, is public: `grant list`, logs). The whole token when it has not that form.
+QByteArray grantTokenSecret(const QByteArray &token);
+
 // Pieces of `secret` that must never show up anywhere: the whole value and its first and last
 // 16 characters (a truncated log line would still give those away).
 QList<QByteArray> secretPieces(const QByteArray &secret);
