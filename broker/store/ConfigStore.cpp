@@ -54,6 +54,7 @@
 // an error that names the file and the problem; the file is left exactly as it was.
 
 #include "store/ConfigStore.h"
+#include "store/JsonTypeName.h"
 
 #include "Logging.h"
 #include "store/AtomicFile.h"
@@ -177,29 +178,6 @@ bool isHeaderName(const QString &name)
 {
     static const QRegularExpression token(QStringLiteral("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"));
     return token.match(name).hasMatch();
-}
-
-QString jsonTypeName(const json &value)
-{
-    switch (value.type()) {
-    case json::value_t::null:
-        return QStringLiteral("null");
-    case json::value_t::object:
-        return QStringLiteral("an object");
-    case json::value_t::array:
-        return QStringLiteral("a list");
-    case json::value_t::string:
-        return QStringLiteral("text");
-    case json::value_t::boolean:
-        return QStringLiteral("true/false");
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned:
-        return QStringLiteral("a whole number");
-    case json::value_t::number_float:
-        return QStringLiteral("a fractional number");
-    default:
-        return QStringLiteral("something else");
-    }
 }
 
 // Line and column (both 1-based) of a byte offset, for parse errors a person can find.

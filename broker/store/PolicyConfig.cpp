@@ -1,4 +1,5 @@
 #include "store/PolicyConfig.h"
+#include "store/JsonTypeName.h"
 
 #include <optional>
 
@@ -35,29 +36,6 @@ QString fromJsonString(const json &value)
 {
     const auto &text = value.get_ref<const json::string_t &>();
     return QString::fromUtf8(text.data(), static_cast<qsizetype>(text.size()));
-}
-
-QString jsonTypeName(const json &value)
-{
-    switch (value.type()) {
-    case json::value_t::null:
-        return QStringLiteral("null");
-    case json::value_t::object:
-        return QStringLiteral("an object");
-    case json::value_t::array:
-        return QStringLiteral("a list");
-    case json::value_t::string:
-        return QStringLiteral("text");
-    case json::value_t::boolean:
-        return QStringLiteral("true/false");
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned:
-        return QStringLiteral("a whole number");
-    case json::value_t::number_float:
-        return QStringLiteral("a fractional number");
-    default:
-        return QStringLiteral("something else");
-    }
 }
 
 // The value as written in the file, short enough for a sentence.
