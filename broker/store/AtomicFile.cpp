@@ -35,8 +35,7 @@ QString errnoText(int error)
     return QString::fromLocal8Bit(std::strerror(error));
 }
 
-// Creates `dir` and every missing parent with mode 0700 (mkdir applies the umask, which can only
-// take permissions away). Existing directories are left as they are.
+// mkdir applies the umask, which can only take permissions away.
 Result<void> makeDirectories(const QString &dir)
 {
     if (QFileInfo(dir).isDir())
@@ -121,8 +120,7 @@ Result<void> writePosix(const QString &requestedPath, const QByteArray &contents
     // An existing file keeps its permissions (another program may rely on them); new files
     // stay 0600.
     struct stat existing
-    {
-    };
+    { };
     if (::stat(encodedPath.constData(), &existing) == 0 && S_ISREG(existing.st_mode)) {
         if (::fchmod(fd, existing.st_mode & 07777) != 0)
             return fail(QStringLiteral("setting permissions"), errno);
@@ -236,6 +234,20 @@ Result<QString> backup(const QString &path)
         return written.error();
     qCInfo(lcStore) << "Backed up" << path << "to" << backupPath;
     return backupPath;
+}
+
+Result<void> makePrivateDirectories(const QString &dir)
+{
+#ifdef Q_OS_UNIX
+    return makeDirectories(dir);
+#else
+    if (!QDir().mkpath(dir)) {
+        return ioError(QStringLiteral("Could not create the folder %1: check the permissions of "
+                                      "its parent folder.")
+                               .arg(QDir::toNativeSeparators(dir)));
+    }
+    return {};
+#endif
 }
 
 } // namespace AtomicFile

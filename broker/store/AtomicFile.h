@@ -14,6 +14,10 @@ namespace AtomicFile {
 
 Result<void> write(const QString &path, const QByteArray &contents);
 
+// Creates `dir` and every missing parent with mode 0700 (Unix); existing folders are left as
+// they are.
+Result<void> makePrivateDirectories(const QString &dir);
+
 // Copies `path` to "<path>.bak-<yyyyMMdd-HHmmss>" (atomically) before a rewrite of a file that
 // another program owns; returns the backup's path. No-op returning "" when `path` is missing.
 Result<QString> backup(const QString &path);

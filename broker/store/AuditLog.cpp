@@ -2,6 +2,7 @@
 
 #include "Logging.h"
 #include "Result.h"
+#include "store/AtomicFile.h"
 
 #include <QDir>
 #include <QFile>
@@ -83,23 +84,6 @@ QString errnoText(int error)
     return QString::fromLocal8Bit(std::strerror(error));
 }
 
-// Creates `dir` and every missing parent with mode 0700; existing folders are left as they are.
-Result<void> makeDirectories(const QString &dir)
-{
-    if (QFileInfo(dir).isDir())
-        return {};
-    const QString parent = QFileInfo(dir).absolutePath();
-    if (parent != dir) {
-        if (auto made = makeDirectories(parent); !made)
-            return made;
-    }
-    if (::mkdir(QFile::encodeName(dir).constData(), 0700) != 0 && errno != EEXIST) {
-        return ioError(QStringLiteral("creating the folder %1 failed (%2)")
-                               .arg(QDir::toNativeSeparators(dir), errnoText(errno)));
-    }
-    return {};
-}
-
 // O_NONBLOCK: a FIFO put in the log's place fails at once instead of waiting for a reader.
 int openForAppend(const QString &path)
 {
@@ -110,7 +94,7 @@ int openForAppend(const QString &path)
 Result<void> appendPosix(const QString &path, const QByteArray &line, qint64 maxBytes,
                          const std::function<void()> &rotate)
 {
-    if (auto made = makeDirectories(QFileInfo(path).absolutePath()); !made)
+    if (auto made = AtomicFile::makePrivateDirectories(QFileInfo(path).absolutePath()); !made)
         return made;
 
     int fd = -1;
