@@ -1,5 +1,7 @@
 #include "gateway/GrantToken.h"
 
+#include "SecretCompare.h"
+
 #include <QCryptographicHash>
 #include <QRandomGenerator>
 
@@ -85,8 +87,7 @@ QByteArray GrantToken::hash(QByteArrayView token)
 
 bool GrantToken::hashesEqual(QByteArrayView a, QByteArrayView b)
 {
-    return a.size() == b.size() && !a.isEmpty()
-            && CRYPTO_memcmp(a.data(), b.data(), size_t(a.size())) == 0;
+    return secretsEqual(a, b);
 }
 
 QString GrantToken::newGrantId()

@@ -1,5 +1,7 @@
 #include "gateway/LocalAuthorizationServer.h"
 
+#include "SecretCompare.h"
+
 #include "Logging.h"
 #include "gateway/ClientGrants.h"
 #include "gateway/GrantToken.h"
@@ -182,13 +184,6 @@ QString withQuery(const QString &uri, const QList<QPair<QString, QString>> &para
         first = false;
     }
     return result;
-}
-
-bool equalsInConstantTime(QByteArrayView a, QByteArrayView b)
-{
-    // Lengths are not secret (fixed by construction).
-    return a.size() == b.size() && !a.isEmpty()
-            && CRYPTO_memcmp(a.data(), b.data(), size_t(a.size())) == 0;
 }
 
 QByteArray sha256(QByteArrayView bytes)
@@ -968,7 +963,7 @@ struct LocalAuthorizationServer::Private
                                   "in again from the application."));
             return;
         }
-        if (csrf.repeated || !equalsInConstantTime(csrf.value.toLatin1(), consent.csrf)) {
+        if (csrf.repeated || !secretsEqual(csrf.value.toLatin1(), consent.csrf)) {
             refuse(403,
                    QStringLiteral("The answer did not come from the consent page MCP "
                                   "Broker showed (its form token does not match)."));
@@ -1187,8 +1182,7 @@ struct LocalAuthorizationServer::Private
         }
         QByteArray verifier = single(form, QLatin1String("code_verifier")).value.toLatin1();
         const bool verified = oauth::Pkce::isValidVerifier(verifier)
-                && equalsInConstantTime(oauth::Pkce::s256Challenge(verifier),
-                                        record.challenge.toLatin1());
+                && secretsEqual(oauth::Pkce::s256Challenge(verifier), record.challenge.toLatin1());
         wipe(verifier);
         if (!verified) {
             invalidGrant(QStringLiteral("The code_verifier does not match the code_challenge "

@@ -1,5 +1,7 @@
 #include "oauth/LoopbackRedirectListener.h"
 
+#include "SecretCompare.h"
+
 #include "Logging.h"
 #include "http/HttpResponder.h"
 #include "http/HttpResponse.h"
@@ -21,13 +23,6 @@ constexpr QLatin1String kCallbackPath("/callback");
 constexpr int kCloseGraceMs = 1000;
 // Longest error_description from the authorization server that we repeat to the user.
 constexpr qsizetype kMaxDescriptionLength = 300;
-
-bool equalsInConstantTime(const QByteArray &a, const QByteArray &b)
-{
-    // The length of a state is not secret (43 characters by construction).
-    return a.size() == b.size() && !a.isEmpty()
-            && CRYPTO_memcmp(a.constData(), b.constData(), size_t(a.size())) == 0;
-}
 
 // Text from the authorization server, shown to the user and logged: printable, bounded.
 QString sanitized(const QString &text)
@@ -218,7 +213,7 @@ Result<QString> LoopbackRedirectListener::evaluate(const http::HttpRequest &requ
 
     // 1. state, before anything else in the answer is believed (RFC 6749 §10.12).
     const QString state = single(QStringLiteral("state"), &repeated);
-    if (repeated || !equalsInConstantTime(state.toUtf8(), d->expected.state)) {
+    if (repeated || !secretsEqual(state.toUtf8(), d->expected.state)) {
         return Error::make(Error::Kind::Protocol,
                            QStringLiteral("The sign-in answer that reached MCP Broker does not "
                                           "belong to the sign-in it started (its state did not "
