@@ -4,14 +4,15 @@
 #include "Console.h"
 #include "ExitCode.h"
 #include "HeaderField.h"
-#include "SecretBytes.h"
 #include "SecretInput.h"
 #include "store/ConfigStore.h"
+#include "store/SecretBytes.h"
 #include "store/SecretStore.h"
 
 #include <QSet>
 
 #include <algorithm>
+#include <utility>
 
 namespace mcpbroker::app {
 
@@ -79,7 +80,8 @@ Result<store::OAuthSettings> oauthSettings(const OAuthOptions &options)
 AddCommand::AddCommand(Command command, QObject *parent)
     : AsyncCommand(std::move(command), parent),
       m_keychain(new store::SecretStore(Broker::Options().keychainService,
-                                        store::SecretStore::kDefaultTimeoutMs, this))
+                                        store::SecretStore::kDefaultTimeoutMs, this)),
+      m_editor(new store::ServerEditor(AsyncCommand::command().configFilePath(), m_keychain, this))
 { }
 
 AddCommand::~AddCommand()
@@ -197,78 +199,35 @@ void AddCommand::onSecretsRead(Result<QList<QByteArray>> values)
             return;
         }
     }
-    storeSecrets();
+    addServer();
 }
 
-void AddCommand::storeSecrets()
+void AddCommand::addServer()
 {
-    if (m_secrets.isEmpty()) {
-        saveConfig({});
-        return;
-    }
-    SecretBatch::write(m_keychain, m_secrets, [this](Result<void> written, QStringList keys) {
-        wipeSecrets();
-        if (!written) {
-            failAndRollBack(QStringLiteral("%1 Server '%2' was not added.")
-                                    .arg(Console::sentence(written.error().message), m_server.name),
-                            keys);
+    m_editor->add(m_server, std::exchange(m_secrets, {}), [this](Result<void> added) {
+        if (!added) {
+            // Only a race gets past checkedServer(): say it with the command that helps.
+            Console::err(added.error().kind == Error::Kind::Conflict
+                                 ? QStringLiteral("Server '%1' was added by another program "
+                                                  "meanwhile; remove it first with `mcp-broker "
+                                                  "remove %1`.")
+                                           .arg(m_server.name)
+                                 : added.error().message);
+            finish(kExitFailed);
             return;
         }
-        saveConfig(keys);
-    });
-}
-
-void AddCommand::saveConfig(const QStringList &writtenKeys)
-{
-    // Loaded again: the file may have changed while the secrets were typed or stored.
-    const store::ConfigStore configStore(command().configFilePath());
-    auto config = configStore.load();
-    if (!config) {
-        failAndRollBack(config.error().message, writtenKeys);
-        return;
-    }
-    if (config.value().server(m_server.name)) {
-        // Added by someone else meanwhile, under the same keys: leave the keychain to them.
-        Console::err(QStringLiteral("Server '%1' was added by another program meanwhile; remove "
-                                    "it first with `mcp-broker remove %1`.")
-                             .arg(m_server.name));
-        finish(kExitFailed);
-        return;
-    }
-    config.value().servers.append(m_server);
-    if (auto saved = configStore.save(config.value()); !saved) {
-        failAndRollBack(saved.error().message, writtenKeys);
-        return;
-    }
-    Console::out(
-            QStringLiteral("Added server '%1' (%2).").arg(m_server.name, m_server.url.toString()));
-    if (m_server.auth == store::UpstreamAuth::OAuth)
-        Console::out(QStringLiteral("Sign in with `mcp-broker login %1`.").arg(m_server.name));
-    finish(kExitOk);
-}
-
-void AddCommand::failAndRollBack(const QString &message, const QStringList &writtenKeys)
-{
-    Console::err(message);
-    if (writtenKeys.isEmpty()) {
-        finish(kExitFailed);
-        return;
-    }
-    SecretBatch::remove(m_keychain, writtenKeys, [this](Result<void> removed, QStringList left) {
-        if (!removed) {
-            Console::err(QStringLiteral("The secrets stored for '%1' could not be removed again "
-                                        "(%2): %3")
-                                 .arg(m_server.name, left.join(QStringLiteral(", ")),
-                                      Console::sentence(removed.error().message)));
-        }
-        finish(kExitFailed);
+        Console::out(QStringLiteral("Added server '%1' (%2).")
+                             .arg(m_server.name, m_server.url.toString()));
+        if (m_server.auth == store::UpstreamAuth::OAuth)
+            Console::out(QStringLiteral("Sign in with `mcp-broker login %1`.").arg(m_server.name));
+        finish(kExitOk);
     });
 }
 
 void AddCommand::wipeSecrets()
 {
-    for (SecretBatch::Secret &secret : m_secrets)
-        wipe(secret.value);
+    for (store::ServerEditor::Secret &secret : m_secrets)
+        store::wipe(secret.value);
     m_secrets.clear();
 }
 

@@ -1,8 +1,8 @@
 #pragma once
 
 #include "AsyncCommand.h"
-#include "SecretBatch.h"
 #include "store/ServerConfig.h"
+#include "store/ServerEditor.h"
 
 namespace mcpbroker::store {
 class SecretStore;
@@ -15,10 +15,10 @@ class SecretInput;
 // `mcp-broker add NAME URL [--bearer-stdin | --header-stdin HEADER… | --header 'K: V'… |
 // --oauth [--client-id ID [--client-secret-stdin] …]]`.
 // Checks everything it can before asking for a secret, reads the secrets (standard input or
-// command line), writes them to the keychain first and saves the config only then, so a config
-// never names a secret that is not there. An OAuth server is added signed out: `login` signs
-// in. A keychain failure leaves the config untouched; a
-// config that cannot be saved takes the secrets just written out of the keychain again.
+// command line) and hands them to store::ServerEditor, which writes them to the keychain first
+// and saves the config only then, so a config never names a secret that is not there. An OAuth
+// server is added signed out: `login` signs in. A keychain failure leaves the config untouched;
+// a config that cannot be saved takes the secrets just written out of the keychain again.
 class AddCommand : public AsyncCommand
 {
     Q_OBJECT
@@ -31,16 +31,14 @@ public:
 private:
     Result<store::ServerConfig> checkedServer() const;
     void onSecretsRead(Result<QList<QByteArray>> values);
-    void storeSecrets();
-    void saveConfig(const QStringList &writtenKeys);
-    // Prints `message`, removes `writtenKeys` from the keychain (best effort), exits 1.
-    void failAndRollBack(const QString &message, const QStringList &writtenKeys);
+    void addServer();
     void wipeSecrets();
 
     store::ServerConfig m_server;
     store::SecretStore *m_keychain;
+    store::ServerEditor *m_editor;
     SecretInput *m_input = nullptr;
-    QList<SecretBatch::Secret> m_secrets; // in memory only until written; then wiped
+    QList<store::ServerEditor::Secret> m_secrets; // until handed to m_editor, which wipes them
 };
 
 } // namespace mcpbroker::app

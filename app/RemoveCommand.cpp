@@ -3,23 +3,44 @@
 #include "Broker.h"
 #include "Console.h"
 #include "ExitCode.h"
-#include "SecretBatch.h"
 #include "ServerListing.h"
 #include "ServerSignIn.h"
 #include "oauth/UpstreamAuthorization.h"
 #include "store/ConfigStore.h"
 #include "store/SecretStore.h"
+#include "store/ServerEditor.h"
 
 namespace mcpbroker::app {
+
+namespace {
+
+// Signs out in this process, as `logout` does. The note of the revocation is printed at once and
+// not passed on: the editor's note then holds only what stayed behind.
+void signOut(const store::ServerConfig &server, store::SecretStore *keychain, QObject *parent,
+             std::function<void(Result<QString>)> done)
+{
+    auto *signIn = new ServerSignIn(server, keychain, parent);
+    signIn->authorization()->signOut([signIn, done](Result<QString> signedOut) {
+        signIn->deleteLater();
+        if (signedOut && !signedOut.value().isEmpty())
+            Console::err(QStringLiteral("Note: %1").arg(signedOut.value()));
+        done(signedOut ? Result<QString>(QString()) : signedOut);
+    });
+}
+
+} // namespace
 
 RemoveCommand::RemoveCommand(Command command, QObject *parent)
     : AsyncCommand(std::move(command), parent),
       m_keychain(new store::SecretStore(Broker::Options().keychainService,
-                                        store::SecretStore::kDefaultTimeoutMs, this))
+                                        store::SecretStore::kDefaultTimeoutMs, this)),
+      m_editor(new store::ServerEditor(AsyncCommand::command().configFilePath(), m_keychain, this))
 { }
 
 void RemoveCommand::start()
 {
+    // Looked up here too, for the command line's words: an unknown name, and whether "its
+    // secrets" went.
     const auto config = store::ConfigStore(command().configFilePath()).load();
     if (!config) {
         Console::err(config.error().message);
@@ -32,91 +53,35 @@ void RemoveCommand::start()
         finish(kExitFailed);
         return;
     }
-    m_server = *server;
-    if (m_server.auth == store::UpstreamAuth::OAuth)
-        signOutFirst();
-    else
-        removeServer({});
+    const bool hadSecrets = !store::ServerEditor::secretKeysOf(*server).isEmpty();
+    m_editor->remove(
+            server->name,
+            [this](const store::ServerConfig &oauthServer,
+                   std::function<void(Result<QString>)> done) {
+                signOut(oauthServer, m_keychain, this, std::move(done));
+            },
+            [this, hadSecrets](Result<QString> removed) { onRemoved(removed, hadSecrets); });
 }
 
-// The tokens are found through the sign-in record, which only the server's name leads to:
-// deleted before the server is, and kept when the tokens could not be deleted.
-void RemoveCommand::signOutFirst()
+void RemoveCommand::onRemoved(const Result<QString> &removed, bool hadSecrets)
 {
-    auto *signIn = new ServerSignIn(m_server, m_keychain, this);
-    signIn->authorization()->signOut([this, signIn](Result<QString> signedOut) {
-        signIn->deleteLater();
-        if (!signedOut) {
-            removeServer(Console::sentence(signedOut.error().message));
-            return;
-        }
-        if (!signedOut.value().isEmpty())
-            Console::err(QStringLiteral("Note: %1").arg(signedOut.value()));
-        removeServer({});
-    });
-}
-
-void RemoveCommand::removeServer(const QString &signInLeft)
-{
-    // Loaded again: the file may have changed during the sign-out.
-    const store::ConfigStore configStore(command().configFilePath());
-    auto config = configStore.load();
-    if (!config) {
-        Console::err(config.error().message);
+    const QString &name = command().serverName;
+    if (!removed) {
+        Console::err(removed.error().kind == Error::Kind::NotFound
+                             ? ServerListing::unknownServer(name).message
+                             : removed.error().message);
         finish(kExitFailed);
         return;
     }
-    const QString name = m_server.name;
-    const qsizetype removed = config.value().servers.removeIf(
-            [&name](const store::ServerConfig &candidate) { return candidate.name == name; });
-    if (removed > 0) {
-        if (auto saved = configStore.save(config.value()); !saved) {
-            Console::err(saved.error().message);
-            finish(kExitFailed);
-            return;
-        }
-    }
-    removeSecrets(signInLeft);
-}
-
-void RemoveCommand::removeSecrets(const QString &signInLeft)
-{
-    const QString name = m_server.name;
-    QStringList keys = SecretBatch::keysOf(m_server);
-    if (!signInLeft.isEmpty()) {
-        keys.removeAll(store::SecretKeys::oauthSession(name));
-        Console::err(QStringLiteral("Warning: the sign-in to '%1' stays in the keychain: %2 "
-                                    "Nothing uses it any more. To delete it, add the server again "
-                                    "with --oauth and run `mcp-broker logout %1` once the keychain "
-                                    "works.")
-                             .arg(name, signInLeft));
-    }
-    if (keys.isEmpty()) {
+    const QString &note = removed.value();
+    if (note.isEmpty() && hadSecrets) {
+        Console::out(QStringLiteral("Removed server '%1' and its secrets.").arg(name));
+    } else {
         Console::out(QStringLiteral("Removed server '%1'.").arg(name));
-        finish(kExitOk);
-        return;
+        for (const QString &line : note.split(QLatin1Char('\n'), Qt::SkipEmptyParts))
+            Console::err(QStringLiteral("Warning: %1").arg(line));
     }
-    const bool signInGone = signInLeft.isEmpty();
-    SecretBatch::remove(
-            m_keychain, keys, [this, name, signInGone](Result<void> removed, QStringList left) {
-                if (removed) {
-                    Console::out(signInGone ? QStringLiteral("Removed server '%1' and its secrets.")
-                                                      .arg(name)
-                                            : QStringLiteral("Removed server '%1'.").arg(name));
-                    finish(kExitOk);
-                    return;
-                }
-                Console::out(QStringLiteral("Removed server '%1'.").arg(name));
-                Console::err(
-                        QStringLiteral("Warning: its secrets stay in the keychain (%1): %2 Nothing "
-                                       "uses them any more. To delete them, add the server again "
-                                       "and remove it once the keychain works, or delete them in "
-                                       "your keychain app (service '%3').")
-                                .arg(left.join(QStringLiteral(", ")),
-                                     Console::sentence(removed.error().message),
-                                     m_keychain->service()));
-                finish(kExitOk);
-            });
+    finish(kExitOk);
 }
 
 } // namespace mcpbroker::app

@@ -1,8 +1,8 @@
 #include "SecretInput.h"
 
 #include "Console.h"
-#include "SecretBytes.h"
 #include "TerminationSignals.h"
+#include "store/SecretBytes.h"
 
 #include <QMetaObject>
 #include <QScopeGuard>
@@ -50,7 +50,7 @@ SecretInput::~SecretInput()
     stopReading();
     // Values read before the input ended or was interrupted; complete ones went to the callback.
     for (QByteArray &value : m_values)
-        wipe(value);
+        store::wipe(value);
 }
 
 std::optional<QByteArray> SecretInput::takeLine(const QByteArray &buffer, qsizetype &from)
@@ -113,8 +113,8 @@ void SecretInput::onReadable()
     if (count < 0) {
         if (errno == EINTR || errno == EAGAIN)
             return;
-        finish(inputError(QStringLiteral("Could not read standard input: %1.")
-                                  .arg(qt_error_string(errno))));
+        finish(inputError(
+                QStringLiteral("Could not read standard input: %1.").arg(qt_error_string(errno))));
         return;
     }
     if (count == 0) {
@@ -166,8 +166,8 @@ void SecretInput::promptForNext()
     const QString name = m_secretNames.at(m_values.size());
     // No newline: the answer is typed on the same line.
     const QByteArray prompt = QStringLiteral("Enter %1 (typing is hidden): ").arg(name).toUtf8();
-    [[maybe_unused]] const auto written = ::write(STDERR_FILENO, prompt.constData(),
-                                                  static_cast<size_t>(prompt.size()));
+    [[maybe_unused]] const auto written
+            = ::write(STDERR_FILENO, prompt.constData(), static_cast<size_t>(prompt.size()));
 }
 
 void SecretInput::stopReading()
@@ -182,7 +182,7 @@ void SecretInput::stopReading()
     }
     // Whatever was read, the secrets included, does not outlive the reading.
     m_buffer.resize(m_buffer.capacity());
-    wipe(m_buffer);
+    store::wipe(m_buffer);
 }
 
 #else
@@ -211,8 +211,7 @@ void SecretInput::finish(Result<QList<QByteArray>> result)
     stopReading();
     // Always on the event loop, never inside read(), and only once.
     QMetaObject::invokeMethod(
-            this,
-            [done = std::exchange(m_done, {}), result = std::move(result)] { done(result); },
+            this, [done = std::exchange(m_done, {}), result = std::move(result)] { done(result); },
             Qt::QueuedConnection);
 }
 

@@ -2,10 +2,10 @@
 
 #include <QByteArray>
 
-namespace mcpbroker::app {
+namespace mcpbroker::store {
 
 // Overwrites a secret's bytes in place (OPENSSL_cleanse), in every QByteArray that shares them,
 // then empties `bytes`.
 void wipe(QByteArray &bytes);
 
-} // namespace mcpbroker::app
+} // namespace mcpbroker::store

@@ -1,8 +1,8 @@
-#include "SecretBytes.h"
+#include "store/SecretBytes.h"
 
 #include <openssl/crypto.h>
 
-namespace mcpbroker::app {
+namespace mcpbroker::store {
 
 void wipe(QByteArray &bytes)
 {
@@ -12,4 +12,4 @@ void wipe(QByteArray &bytes)
     bytes.clear();
 }
 
-} // namespace mcpbroker::app
+} // namespace mcpbroker::store

@@ -1,44 +1,35 @@
 #pragma once
 
 #include "Result.h"
+#include "store/ServerEditor.h"
 
-#include <QByteArray>
 #include <QList>
-#include <QString>
 #include <QStringList>
 
 #include <functional>
 
 namespace mcpbroker::store {
-class SecretStore;
-struct ServerConfig;
-} // namespace mcpbroker::store
 
-namespace mcpbroker::app {
+class SecretStore;
 
 // Several keychain changes for one server, one after another through SecretStore (each with
-// SecretStore's timeout).
+// SecretStore's timeout). Both answer from the event loop, never inside the call, and not at
+// all once `store` is gone.
 namespace SecretBatch {
 
-struct Secret
-{
-    QString key;
-    QByteArray value;
-};
-
-// The keychain keys that hold `server`'s secrets, from its auth settings (SecretKeys).
-QStringList keysOf(const store::ServerConfig &server);
-
 // Writes in order and stops at the first failure. `done` gets that failure (or success) and the
-// keys that were written.
-void write(store::SecretStore *store, QList<Secret> secrets,
+// keys that were written. The values are wiped before `done` runs.
+void write(SecretStore *store, QList<ServerEditor::Secret> secrets,
            std::function<void(Result<void>, QStringList written)> done);
 
 // Removes every key, going on after a failure. `done` gets the first failure (or success) and
 // the keys that are still there.
-void remove(store::SecretStore *store, QStringList keys,
+void remove(SecretStore *store, QStringList keys,
             std::function<void(Result<void>, QStringList left)> done);
+
+// Wipes every value (store::wipe) and empties the list.
+void wipe(QList<ServerEditor::Secret> &secrets);
 
 } // namespace SecretBatch
 
-} // namespace mcpbroker::app
+} // namespace mcpbroker::store
