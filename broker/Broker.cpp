@@ -14,7 +14,9 @@
 #include "oauth/UpstreamAuthorization.h"
 #include "store/AuditLog.h"
 #include "store/ConfigStore.h"
+#include "store/SecretBytes.h"
 #include "store/SecretStore.h"
+#include "store/ServerEditor.h"
 
 #include <QCryptographicHash>
 #include <QDateTime>
@@ -60,6 +62,58 @@ QByteArray fileDigest(const QString &path)
     return hash.result();
 }
 
+// What the tray's dialog asked for, as the config file keeps it. Secret values stay out.
+Result<store::ServerConfig> serverConfigOf(const Broker::NewServer &server)
+{
+    using Auth = Broker::NewServer::Auth;
+    store::ServerConfig config;
+    config.name = server.name;
+    config.url = server.url;
+    switch (server.auth) {
+    case Auth::None:
+        break;
+    case Auth::Bearer:
+        if (server.bearerToken.isEmpty()) {
+            return Error::make(Error::Kind::InvalidInput,
+                               QStringLiteral("Enter the bearer token for '%1'.").arg(server.name));
+        }
+        config.auth = store::UpstreamAuth::Bearer;
+        break;
+    case Auth::PreRegisteredClient:
+        if (server.clientId.trimmed().isEmpty()) {
+            return Error::make(Error::Kind::InvalidInput,
+                               QStringLiteral("Enter the client id registered for MCP Broker at "
+                                              "the provider of '%1'.")
+                                       .arg(server.name));
+        }
+        config.oauth.clientId = server.clientId.trimmed();
+        config.oauth.hasClientSecret = !server.clientSecret.isEmpty();
+        Q_FALLTHROUGH();
+    case Auth::OAuth:
+        config.auth = store::UpstreamAuth::OAuth;
+        config.oauth.scopes = server.scopes;
+        break;
+    }
+    for (const QByteArray &secret : {server.bearerToken, server.clientSecret}) {
+        const bool unsafe = std::any_of(secret.begin(), secret.end(), [](char c) {
+            return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+        });
+        if (unsafe) {
+            return Error::make(Error::Kind::InvalidInput,
+                               QStringLiteral("A secret for '%1' contains a line break or another "
+                                              "control character; paste it again.")
+                                       .arg(server.name));
+        }
+    }
+    return config;
+}
+
+void wipeSecrets(Broker::NewServer &server)
+{
+    store::wipe(server.bearerToken);
+    store::wipe(server.clientSecret);
+}
+
 } // namespace
 
 struct Broker::Private
@@ -80,11 +134,13 @@ struct Broker::Private
     QFileSystemWatcher watcher;
     QTimer reloadTimer;
     QByteArray configDigest; // of the file as last applied; other files in its folder change too
+    bool paused = false;
 
     void watchConfig();
     void reloadConfig();
     json statusReport() const;
     oauth::UpstreamAuthorization *authorizationOf(const QString &serverName, Error *error) const;
+    Result<void> allowFromNowOn(const gateway::ApprovalRequest &request);
 };
 
 Broker::Broker(Options options, QObject *parent) : QObject(parent), d(std::make_unique<Private>())
@@ -109,9 +165,13 @@ Broker::Broker(Options options, QObject *parent) : QObject(parent), d(std::make_
               });
     connect(d->authorizationServer.get(), &gateway::LocalAuthorizationServer::consentRequested,
             this, &Broker::consentRequested);
+    connect(d->authorizationServer.get(), &gateway::LocalAuthorizationServer::consentFinished, this,
+            &Broker::consentFinished);
     d->approvals = std::make_unique<gateway::ApprovalQueue>();
     connect(d->approvals.get(), &gateway::ApprovalQueue::approvalRequested, this,
             &Broker::toolCallApprovalRequested);
+    connect(d->approvals.get(), &gateway::ApprovalQueue::approvalFinished, this,
+            &Broker::toolCallApprovalFinished);
     d->audit = std::make_unique<store::AuditLog>(d->options.auditLogPath.isEmpty()
                                                          ? store::AuditLog::defaultPath()
                                                          : d->options.auditLogPath);
@@ -195,6 +255,40 @@ void Broker::Private::reloadConfig()
     Q_EMIT q->serverStatusChanged(QString());
 }
 
+// An "allow" rule for exactly this client, server and tool, first in the policy. Patterns treat
+// '*' and '?' as wildcards, so a name containing one cannot be matched exactly: no rule then.
+Result<void> Broker::Private::allowFromNowOn(const gateway::ApprovalRequest &request)
+{
+    for (const QString &name : {request.client, request.server, request.tool}) {
+        if (name.contains(QLatin1Char('*')) || name.contains(QLatin1Char('?'))) {
+            return Error::make(Error::Kind::InvalidInput,
+                               QStringLiteral("Allowed once: \"%1\" contains a wildcard "
+                                              "character, so no rule can name it exactly.")
+                                       .arg(name));
+        }
+    }
+    const store::ConfigStore configStore(options.configPath);
+    auto loaded = configStore.load();
+    if (!loaded)
+        return loaded.error();
+    store::PolicyRule rule;
+    rule.client = request.client;
+    rule.server = request.server;
+    rule.tool = request.tool;
+    rule.decision = store::PolicyDecision::Allow;
+    store::BrokerConfig changed = loaded.value();
+    if (!changed.policy.rules.contains(rule))
+        changed.policy.rules.prepend(rule);
+    if (auto saved = configStore.save(changed); !saved)
+        return saved.error();
+    // Applied now rather than when the watcher notices, so the next call is not asked about.
+    config.policy = changed.policy;
+    access->setPolicy(gateway::ToolPolicy(config.policy));
+    qCInfo(lcGateway).noquote() << QStringLiteral("Always allowing '%1' to call %2 on '%3'")
+                                           .arg(request.client, request.tool, request.server);
+    return {};
+}
+
 json Broker::Private::statusReport() const
 {
     json servers = json::array();
@@ -215,6 +309,22 @@ json Broker::Private::statusReport() const
     return {{"version", MCPB_VERSION},
             {"endpoint", toStd(q->endpointUrl().toString())},
             {"servers", std::move(servers)}};
+}
+
+Result<void> Broker::checkServerName(const QString &name)
+{
+    return store::ConfigStore::validateServerName(name);
+}
+
+Result<void> Broker::checkServerUrl(const QUrl &url)
+{
+    return store::ConfigStore::validateServerUrl(url);
+}
+
+void Broker::applyConfigNow()
+{
+    if (d->endpoint)
+        d->reloadConfig();
 }
 
 quint16 Broker::port() const
@@ -349,14 +459,14 @@ QList<gateway::ConsentRequest> Broker::pendingConsents() const
     return d->authorizationServer->pendingConsents();
 }
 
-void Broker::approveConsent(const QString &consentId, const QStringList &servers)
+void Broker::approveConsent(const QString &consentId, const QStringList &servers, bool remember)
 {
-    d->authorizationServer->approve(consentId, servers);
+    d->authorizationServer->approve(consentId, servers, remember);
 }
 
-void Broker::denyConsent(const QString &consentId)
+void Broker::denyConsent(const QString &consentId, bool remember)
 {
-    d->authorizationServer->deny(consentId);
+    d->authorizationServer->deny(consentId, remember);
 }
 
 void Broker::setApproverPresent(bool present)
@@ -372,6 +482,97 @@ QList<gateway::ApprovalRequest> Broker::pendingApprovals() const
 void Broker::approveToolCall(const QString &approvalId)
 {
     d->approvals->approve(approvalId);
+}
+
+Result<void> Broker::approveToolCallAlways(const QString &approvalId)
+{
+    const QList<gateway::ApprovalRequest> pending = d->approvals->pending();
+    const auto request = std::find_if(pending.begin(), pending.end(),
+                                      [&](const auto &item) { return item.id == approvalId; });
+    if (request == pending.end()) {
+        return Error::make(Error::Kind::NotFound,
+                           QStringLiteral("The tool call no longer waits for an answer."));
+    }
+    d->approvals->approve(approvalId);
+    return d->allowFromNowOn(*request);
+}
+
+void Broker::addServer(NewServer server, DoneCallback done)
+{
+    auto added = serverConfigOf(server);
+    if (!added) {
+        wipeSecrets(server);
+        return done(added.error());
+    }
+    // Moved to the editor, which wipes them once written; what the method does not use is
+    // wiped here.
+    QList<store::ServerEditor::Secret> secrets;
+    if (server.auth == NewServer::Auth::Bearer)
+        secrets.append({store::SecretKeys::bearer(server.name), std::move(server.bearerToken)});
+    if (server.auth == NewServer::Auth::PreRegisteredClient && !server.clientSecret.isEmpty()) {
+        secrets.append({store::SecretKeys::oauthClientSecret(server.name),
+                        std::move(server.clientSecret)});
+    }
+    wipeSecrets(server);
+    auto *editor = new store::ServerEditor(d->options.configPath, d->secrets.get(), this);
+    editor->add(added.value(), std::move(secrets),
+                [this, editor, done = std::move(done)](Result<void> result) {
+                    editor->deleteLater();
+                    // Applied now, not when the watcher notices: the caller may sign in next.
+                    if (result)
+                        d->reloadConfig();
+                    done(std::move(result));
+                });
+}
+
+void Broker::removeServer(const QString &serverName, std::function<void(Result<QString>)> done)
+{
+    auto *editor = new store::ServerEditor(d->options.configPath, d->secrets.get(), this);
+    auto signOut = [this](const store::ServerConfig &server,
+                          std::function<void(Result<QString>)> signedOut) {
+        Error error;
+        oauth::UpstreamAuthorization *authorization = d->authorizationOf(server.name, &error);
+        if (!authorization) {
+            // A disabled server has no sign-in running here; its tokens are deleted with its
+            // other secrets, without telling its authorization server.
+            return signedOut(QString());
+        }
+        authorization->signOut(std::move(signedOut));
+    };
+    editor->remove(serverName, signOut,
+                   [this, editor, done = std::move(done)](Result<QString> result) {
+                       editor->deleteLater();
+                       if (result)
+                           d->reloadConfig();
+                       done(std::move(result));
+                   });
+}
+
+void Broker::setPaused(bool paused)
+{
+    if (d->paused == paused)
+        return;
+    d->paused = paused;
+    if (d->endpoint)
+        d->endpoint->setPaused(paused);
+    qCInfo(lcGateway) << (paused ? "Paused: every client request is refused"
+                                 : "Resumed: clients are served again");
+    Q_EMIT pausedChanged(paused);
+}
+
+bool Broker::isPaused() const
+{
+    return d->paused;
+}
+
+QString Broker::auditLogPath() const
+{
+    return d->audit->path();
+}
+
+QString Broker::configPath() const
+{
+    return d->options.configPath;
 }
 
 void Broker::denyToolCall(const QString &approvalId)

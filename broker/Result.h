@@ -15,18 +15,19 @@ struct Error
 {
     enum class Kind {
         Generic,
-        InvalidInput,       // the user or a client gave us something malformed
-        NotFound,           // unknown server, tool, session, secret…
-        Unreachable,        // connection refused, DNS, TLS, upstream process gone
-        Timeout,            // a deadline we set ran out
-        Cancelled,          // the caller gave up
-        Unauthorized,       // upstream answered 401/403
-        Protocol,           // the peer broke the protocol (bad JSON, wrong content type…)
-        Rpc,                // the peer answered with a JSON-RPC error object (see rpcCode/data)
+        InvalidInput,        // the user or a client gave us something malformed
+        NotFound,            // unknown server, tool, session, secret…
+        Unreachable,         // connection refused, DNS, TLS, upstream process gone
+        Timeout,             // a deadline we set ran out
+        Cancelled,           // the caller gave up
+        Unauthorized,        // upstream answered 401/403
+        Protocol,            // the peer broke the protocol (bad JSON, wrong content type…)
+        Rpc,                 // the peer answered with a JSON-RPC error object (see rpcCode/data)
         KeychainUnavailable, // no Secret Service / keychain at all
-        KeychainLocked,     // keychain present but locked or the unlock prompt went unanswered
-        Io,                 // files
-        Forbidden,          // a local client is not allowed this (grant, policy, the user said no)
+        KeychainLocked,      // keychain present but locked or the unlock prompt went unanswered
+        Io,                  // files
+        Forbidden,           // a local client is not allowed this (grant, policy, the user said no)
+        Conflict,            // already there: a running instance, a name taken
     };
 
     Kind kind = Kind::Generic;
@@ -42,8 +43,8 @@ template<typename T>
 class Result
 {
 public:
-    Result(T value) : m_value(std::move(value)) {}
-    Result(Error error) : m_value(std::move(error)) {}
+    Result(T value) : m_value(std::move(value)) { }
+    Result(Error error) : m_value(std::move(error)) { }
 
     bool ok() const { return std::holds_alternative<T>(m_value); }
     explicit operator bool() const { return ok(); }
@@ -61,7 +62,7 @@ class Result<void>
 {
 public:
     Result() = default;
-    Result(Error error) : m_error(std::move(error)), m_ok(false) {}
+    Result(Error error) : m_error(std::move(error)), m_ok(false) { }
 
     bool ok() const { return m_ok; }
     explicit operator bool() const { return ok(); }

@@ -22,7 +22,10 @@ struct ApprovalRequest
     QString client;
     QString server;
     QString tool;
-    QString reason;      // PolicyVerdict::reason: why the user is asked
+    QString reason; // PolicyVerdict::reason: why the user is asked
+    // The call's arguments in one short line for the dialog (`path: "/tmp/a", force: true`),
+    // long values cut. Shown to the user only: never logged or audited.
+    QString argumentsSummary;
     QDateTime askedAt;   // filled by ApprovalQueue::ask (UTC)
     QDateTime expiresAt; // filled by ApprovalQueue::ask (UTC)
 };

@@ -34,6 +34,13 @@ struct LocalClientRegistration
     QString clientName;
     QStringList redirectUris; // loopback only, matched exactly
     QDateTime createdAt;
+
+    // The user's answer to keep for this client's next authorization requests ("Remember this
+    // decision" in the tray). Allow covers `rememberedServers` (empty: every server); revoking
+    // the client's grants forgets it.
+    enum class RememberedConsent { None, Allow, Deny };
+    RememberedConsent remembered = RememberedConsent::None;
+    QStringList rememberedServers;
 };
 
 } // namespace mcpbroker::gateway

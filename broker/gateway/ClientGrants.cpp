@@ -183,9 +183,12 @@ void ClientGrants::apply(GrantFile file)
         if (!kept)
             removed.append(old.id);
     }
+    // New to the file: made by another process (its proof still to read) or by this one.
     QStringList added;
     for (const ClientGrant &grant : std::as_const(file.grants)) {
-        if (!d->proofs.contains(grant.id) && !d->unreadable.contains(grant.id))
+        const bool known = std::any_of(d->file.grants.cbegin(), d->file.grants.cend(),
+                                       [&](const ClientGrant &g) { return g.id == grant.id; });
+        if (!known)
             added.append(grant.id);
     }
     d->file = std::move(file);
@@ -196,8 +199,10 @@ void ClientGrants::apply(GrantFile file)
         qCInfo(lcGateway) << "Grant" << id << "was revoked";
         Q_EMIT grantRevoked(id);
     }
-    for (const QString &id : std::as_const(added))
-        readProof(id);
+    for (const QString &id : std::as_const(added)) {
+        if (!d->proofs.contains(id) && !d->unreadable.contains(id))
+            readProof(id);
+    }
     if (!removed.isEmpty() || !added.isEmpty())
         Q_EMIT grantsChanged();
 }
@@ -402,6 +407,16 @@ void ClientGrants::revoke(const QString &idOrClientName,
                 ++it;
             }
         }
+        // A remembered "allow" would let the client straight back in: revoking forgets it.
+        for (LocalClientRegistration &client : file.clients) {
+            const bool ofRevoked = std::any_of(revoked.begin(), revoked.end(), [&](auto &grant) {
+                return grant.oauthClientId == client.clientId;
+            });
+            if (ofRevoked) {
+                client.remembered = LocalClientRegistration::RememberedConsent::None;
+                client.rememberedServers.clear();
+            }
+        }
     });
     if (!saved)
         return done(saved.error());
@@ -439,8 +454,11 @@ void ClientGrants::removeProofs(QList<ClientGrant> revoked,
 Result<LocalClientRegistration> ClientGrants::registerClient(const QString &clientName,
                                                              const QStringList &redirectUris)
 {
-    LocalClientRegistration client{QString::fromLatin1(GrantToken::randomString()), clientName,
-                                   redirectUris, QDateTime::currentDateTimeUtc()};
+    LocalClientRegistration client;
+    client.clientId = QString::fromLatin1(GrantToken::randomString());
+    client.clientName = clientName;
+    client.redirectUris = redirectUris;
+    client.createdAt = QDateTime::currentDateTimeUtc();
     const auto saved = changeFile([&](GrantFile &file) {
         file.clients.append(client);
         // Forget the oldest registrations no grant uses once there are too many.
@@ -467,6 +485,29 @@ Result<LocalClientRegistration> ClientGrants::registerClient(const QString &clie
     if (!saved)
         return saved.error();
     return client;
+}
+
+Result<void> ClientGrants::rememberConsent(const QString &clientId,
+                                           LocalClientRegistration::RememberedConsent remembered,
+                                           const QStringList &servers)
+{
+    bool found = false;
+    const auto saved = changeFile([&](GrantFile &file) {
+        for (LocalClientRegistration &client : file.clients) {
+            if (client.clientId != clientId)
+                continue;
+            found = true;
+            client.remembered = remembered;
+            client.rememberedServers = servers;
+        }
+    });
+    if (!saved)
+        return saved.error();
+    if (!found) {
+        return Error::make(Error::Kind::NotFound,
+                           QStringLiteral("The client is no longer registered."));
+    }
+    return {};
 }
 
 std::optional<LocalClientRegistration> ClientGrants::findClient(const QString &clientId) const

@@ -87,6 +87,10 @@ public:
     Result<LocalClientRegistration> registerClient(const QString &clientName,
                                                    const QStringList &redirectUris);
     std::optional<LocalClientRegistration> findClient(const QString &clientId) const;
+    // Keeps the user's answer for the client's next authorization requests (None forgets it).
+    Result<void> rememberConsent(const QString &clientId,
+                                 LocalClientRegistration::RememberedConsent remembered,
+                                 const QStringList &servers);
     // A new OAuth grant for `client`, with an access and a refresh token.
     void issueOAuth(const LocalClientRegistration &client, const QStringList &servers,
                     IssueCallback done);

@@ -106,10 +106,21 @@ Result<GrantFile> GrantFile::read(const QString &path)
     for (const json &item : document.value("clients", json::array())) {
         if (!item.is_object())
             return damaged(path, QStringLiteral("a client is not an object"));
-        LocalClientRegistration client{text(item, "clientId"), text(item, "clientName"),
-                                       texts(item, "redirectUris"), time(item, "createdAt")};
+        LocalClientRegistration client;
+        client.clientId = text(item, "clientId");
+        client.clientName = text(item, "clientName");
+        client.redirectUris = texts(item, "redirectUris");
+        client.createdAt = time(item, "createdAt");
         if (client.clientId.isEmpty())
             return damaged(path, QStringLiteral("a client lacks its clientId"));
+        const QString remembered = text(item, "rememberedConsent");
+        if (remembered == QLatin1String("allow"))
+            client.remembered = LocalClientRegistration::RememberedConsent::Allow;
+        else if (remembered == QLatin1String("deny"))
+            client.remembered = LocalClientRegistration::RememberedConsent::Deny;
+        else if (!remembered.isEmpty())
+            return damaged(path, QStringLiteral("a client's rememberedConsent is unknown"));
+        client.rememberedServers = texts(item, "rememberedServers");
         contents.clients.append(std::move(client));
     }
     return contents;
@@ -132,10 +143,18 @@ Result<void> GrantFile::write(const QString &path) const
     }
     json clientList = json::array();
     for (const LocalClientRegistration &client : clients) {
-        clientList.push_back({{"clientId", client.clientId.toStdString()},
-                              {"clientName", client.clientName.toStdString()},
-                              {"redirectUris", toJson(client.redirectUris)},
-                              {"createdAt", isoTime(client.createdAt)}});
+        json item = {{"clientId", client.clientId.toStdString()},
+                     {"clientName", client.clientName.toStdString()},
+                     {"redirectUris", toJson(client.redirectUris)},
+                     {"createdAt", isoTime(client.createdAt)}};
+        if (client.remembered != LocalClientRegistration::RememberedConsent::None) {
+            item["rememberedConsent"]
+                    = client.remembered == LocalClientRegistration::RememberedConsent::Allow
+                    ? "allow"
+                    : "deny";
+            item["rememberedServers"] = toJson(client.rememberedServers);
+        }
+        clientList.push_back(std::move(item));
     }
     const json document = {{"version", kVersion}, {"grants", grantList}, {"clients", clientList}};
     return store::AtomicFile::write(path, QByteArray::fromStdString(document.dump(2) + '\n'));

@@ -795,6 +795,17 @@ struct LocalAuthorizationServer::Private
         consents.insert(consent.request.id, consent);
         startSweeping();
 
+        if (const std::optional<RememberedAnswer> answer
+            = rememberedAnswer(*client, requestedServers)) {
+            qCInfo(lcGateway).noquote()
+                    << QStringLiteral("OAuth client '%1' (%2) asks again; the user's remembered "
+                                      "answer applies")
+                               .arg(consent.request.clientName, consent.request.clientId);
+            decide(consent.request.id, answer->approved, answer->servers);
+            responder->send(redirectTo(consents.value(consent.request.id).location));
+            return;
+        }
+
         qCInfo(lcGateway).noquote()
                 << QStringLiteral("OAuth client '%1' (%2) asks for %3; waiting for the user")
                            .arg(consent.request.clientName, consent.request.clientId,
@@ -804,6 +815,49 @@ struct LocalAuthorizationServer::Private
                                                   .arg(requestedServers.first()));
         responder->send(consentPage(consent, QString()));
         Q_EMIT q->consentRequested(consent.request);
+    }
+
+    struct RememberedAnswer
+    {
+        bool approved = false;
+        QStringList servers;
+    };
+
+    // The answer the user asked to remember for `client`, when it covers this request: a
+    // remembered approval only for the servers it named (or all, when it named none).
+    static std::optional<RememberedAnswer> rememberedAnswer(const LocalClientRegistration &client,
+                                                            const QStringList &requested)
+    {
+        using Remembered = LocalClientRegistration::RememberedConsent;
+        switch (client.remembered) {
+        case Remembered::None:
+            return std::nullopt;
+        case Remembered::Deny:
+            return RememberedAnswer{false, {}};
+        case Remembered::Allow:
+            break;
+        }
+        if (client.rememberedServers.isEmpty())
+            return RememberedAnswer{true, requested};
+        const bool covered = !requested.isEmpty()
+                && std::all_of(requested.begin(), requested.end(), [&](const QString &server) {
+                       return client.rememberedServers.contains(server);
+                   });
+        if (!covered)
+            return std::nullopt;
+        return RememberedAnswer{true, requested};
+    }
+
+    void remember(const QString &consentId, LocalClientRegistration::RememberedConsent answer,
+                  const QStringList &servers)
+    {
+        const auto it = consents.constFind(consentId);
+        if (it == consents.constEnd() || !grants)
+            return;
+        if (auto kept = grants->rememberConsent(it->request.clientId, answer, servers); !kept) {
+            qCWarning(lcGateway).noquote()
+                    << "The answer could not be remembered:" << kept.error().message;
+        }
     }
 
     void dropOldestPendingBeyond(int limit)
@@ -1490,7 +1544,8 @@ QList<ConsentRequest> LocalAuthorizationServer::pendingConsents() const
     return requests;
 }
 
-void LocalAuthorizationServer::approve(const QString &consentId, const QStringList &servers)
+void LocalAuthorizationServer::approve(const QString &consentId, const QStringList &servers,
+                                       bool remember)
 {
     const QStringList configured = d->configuredServers();
     QStringList kept;
@@ -1503,12 +1558,14 @@ void LocalAuthorizationServer::approve(const QString &consentId, const QStringLi
         d->decide(consentId, false, {});
         return;
     }
-    d->decide(consentId, true, kept);
+    if (d->decide(consentId, true, kept) && remember)
+        d->remember(consentId, LocalClientRegistration::RememberedConsent::Allow, kept);
 }
 
-void LocalAuthorizationServer::deny(const QString &consentId)
+void LocalAuthorizationServer::deny(const QString &consentId, bool remember)
 {
-    d->decide(consentId, false, {});
+    if (d->decide(consentId, false, {}) && remember)
+        d->remember(consentId, LocalClientRegistration::RememberedConsent::Deny, {});
 }
 
 } // namespace mcpbroker::gateway

@@ -79,8 +79,10 @@ public:
     // The user's answer from the tray. `servers` empty: every server, including ones added
     // later; names that are not configured are left out. The consent page notices the answer
     // and takes the browser back to the client. Unknown or answered ids are ignored.
-    void approve(const QString &consentId, const QStringList &servers);
-    void deny(const QString &consentId);
+    // `remember`: the client's next requests get the same answer without asking (an approval
+    // only for the same or fewer servers), until its grants are revoked.
+    void approve(const QString &consentId, const QStringList &servers, bool remember = false);
+    void deny(const QString &consentId, bool remember = false);
 
 Q_SIGNALS:
     void consentRequested(const mcpbroker::gateway::ConsentRequest &request);

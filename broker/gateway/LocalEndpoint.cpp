@@ -74,6 +74,13 @@ Result<void> LocalEndpoint::listen(quint16 port)
     return m_server->listen(port);
 }
 
+void LocalEndpoint::setPaused(bool paused)
+{
+    m_paused = paused;
+    if (paused)
+        m_transport->closeSessions([](const mcp::ServerSession &) { return true; });
+}
+
 quint16 LocalEndpoint::port() const
 {
     return m_server ? m_server->port() : 0;
@@ -124,6 +131,14 @@ void LocalEndpoint::handle(const http::HttpRequest &request, http::HttpResponder
 void LocalEndpoint::handleMcp(const http::HttpRequest &request, http::HttpResponder *responder,
                               const QString &path)
 {
+    if (m_paused) {
+        responder->send(jsonError(503,
+                                  QStringLiteral("MCP Broker is paused: the user stopped all "
+                                                 "access from its tray menu. Ask them to choose "
+                                                 "\"Pause all access\" again to resume."))
+                                .withHeader("Retry-After", "60"));
+        return;
+    }
     const QByteArray token = bearerToken(request);
     if (token.isEmpty())
         return refuseUnauthenticated(request, responder, path, nullptr);

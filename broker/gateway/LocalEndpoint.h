@@ -46,6 +46,10 @@ public:
     quint16 port() const;
     mcp::StreamableHttpServer *transport() const { return m_transport.get(); }
 
+    // While paused every request to /mcp gets 503 with a sentence, and pausing ends the open
+    // sessions (their streams close). The OAuth and status paths keep answering.
+    void setPaused(bool paused);
+
 private:
     void handle(const http::HttpRequest &request, http::HttpResponder *responder);
     void handleMcp(const http::HttpRequest &request, http::HttpResponder *responder,
@@ -59,6 +63,7 @@ private:
     LocalAuthorizationServer *m_authorizationServer;
     ServerExists m_serverExists;
     StatusReport m_statusReport;
+    bool m_paused = false;
 };
 
 } // namespace mcpbroker::gateway

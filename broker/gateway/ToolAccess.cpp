@@ -18,7 +18,28 @@ json annotationsOf(const json &tool)
     return tool.is_object() ? tool.value("annotations", json()) : json();
 }
 
+QString cut(const QString &text, qsizetype length)
+{
+    return text.size() <= length ? text : text.left(length - 1) + QChar(0x2026);
+}
+
 } // namespace
+
+QString ToolAccess::argumentsSummary(const json &arguments)
+{
+    if (!arguments.is_object())
+        return arguments.is_null()
+                ? QString()
+                : cut(QString::fromStdString(arguments.dump()), kMaxSummaryLength);
+    QStringList parts;
+    for (const auto &[name, value] : arguments.items()) {
+        // dump() replaces invalid UTF-8 rather than throwing: arguments come from a client.
+        const std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
+        parts.append(QStringLiteral("%1: %2").arg(
+                QString::fromStdString(name), cut(QString::fromStdString(text), kMaxValueLength)));
+    }
+    return cut(parts.join(QStringLiteral(", ")), kMaxSummaryLength);
+}
 
 ToolAccess::ToolAccess(ApprovalQueue *approvals, store::AuditLog *audit, QObject *parent)
     : QObject(parent), m_approvals(approvals), m_audit(audit)
@@ -75,6 +96,7 @@ void ToolAccess::decide(const mcp::SessionOwner &owner, const QString &server, c
     request.server = server;
     request.tool = tool;
     request.reason = verdict.reason;
+    request.argumentsSummary = argumentsSummary(arguments);
     m_approvals->ask(request, m_policy.askTimeoutMs(), [done](Result<void> answer) {
         if (answer)
             return done({true, QStringLiteral("approved"), QString()});

@@ -43,6 +43,12 @@ public:
     // Answers once. The tool's annotations come from the upstream's (cached) tools/list.
     void check(const mcp::SessionOwner &owner, Upstream *upstream, const QString &tool,
                const nlohmann::json &arguments, std::function<void(Clearance)> done);
+    // The arguments in one line for the approval dialog: `name: <JSON value>, …`, each value
+    // cut at kMaxValueLength characters and the whole at kMaxSummaryLength (ending in "…").
+    static QString argumentsSummary(const nlohmann::json &arguments);
+    static constexpr qsizetype kMaxValueLength = 80;
+    static constexpr qsizetype kMaxSummaryLength = 300;
+
     // outcome: ok, error, tool-error, cancelled, refused.
     void record(const mcp::SessionOwner &owner, const QString &server, const QString &tool,
                 const Clearance &clearance, const QString &outcome, qint64 durationMs);

@@ -1169,6 +1169,74 @@ private Q_SLOTS:
                  QStringLiteral("access_denied"));
     }
 
+    void rememberedAnswersSkipTheQuestionUntilRevoked()
+    {
+        REQUIRE_TEST_KEYRING();
+        QSignalSpy requested(m_server.get(), &LocalAuthorizationServer::consentRequested);
+        const QString alphaResource = origin() + QStringLiteral("/mcp/alpha");
+        AuthorizeParameters p;
+        p.clientId = registerClient();
+        p.challenge = QString::fromLatin1(oauth::Pkce::generate().challenge);
+        p.resource = alphaResource;
+        QCOMPARE(get(authorizePath(p)).status, 200);
+        QCOMPARE(requested.count(), 1);
+        m_server->approve(requested.at(0).at(0).value<ConsentRequest>().id,
+                          {QStringLiteral("alpha")}, true);
+
+        // Asked again for the same server: answered at once, with a code.
+        Flow flow;
+        flow.clientId = p.clientId;
+        flow.pkce = oauth::Pkce::generate();
+        flow.resource = alphaResource;
+        p.challenge = QString::fromLatin1(flow.pkce.challenge);
+        const Reply remembered = get(authorizePath(p));
+        QCOMPARE(remembered.status, 302);
+        QCOMPARE(requested.count(), 1);
+        flow.code = remembered.locationQuery().queryItemValue(QStringLiteral("code"));
+        g_logWatch.watch(flow.code.toLatin1());
+        QVERIFY(!flow.code.isEmpty());
+        const Reply tokens = exchange(flow);
+        watchTokens(tokens);
+        QCOMPARE(tokens.status, 200);
+
+        // Every server is more than the user allowed: asked again.
+        p.resource = origin() + QStringLiteral("/mcp");
+        QCOMPARE(get(authorizePath(p)).status, 200);
+        QCOMPARE(requested.count(), 2);
+        m_server->deny(requested.at(1).at(0).value<ConsentRequest>().id);
+
+        // Revoking the client's grant forgets the remembered answer.
+        std::optional<bool> revoked;
+        m_grants->revoke(QStringLiteral("Test client"),
+                         [&revoked](auto result) { revoked = result.ok(); });
+        QTRY_VERIFY(revoked.has_value());
+        QVERIFY(*revoked);
+        p.resource = alphaResource;
+        QCOMPARE(get(authorizePath(p)).status, 200);
+        QCOMPARE(requested.count(), 3);
+    }
+
+    void rememberedDenialRefusesAtOnce()
+    {
+        REQUIRE_TEST_KEYRING();
+        QSignalSpy requested(m_server.get(), &LocalAuthorizationServer::consentRequested);
+        AuthorizeParameters p;
+        p.clientId = registerClient();
+        p.challenge = QString::fromLatin1(oauth::Pkce::generate().challenge);
+        QCOMPARE(get(authorizePath(p)).status, 200);
+        m_server->deny(requested.at(0).at(0).value<ConsentRequest>().id, true);
+
+        const Reply refused = get(authorizePath(p));
+        QCOMPARE(refused.status, 302);
+        QCOMPARE(refused.locationQuery().queryItemValue(QStringLiteral("error")),
+                 QStringLiteral("access_denied"));
+        QCOMPARE(requested.count(), 1);
+        // Kept in grants.json: a restarted broker still refuses.
+        const auto client = m_grants->findClient(p.clientId);
+        QVERIFY(client.has_value());
+        QCOMPARE(client->remembered, LocalClientRegistration::RememberedConsent::Deny);
+    }
+
     void pendingConsentExpires()
     {
         REQUIRE_TEST_KEYRING();

@@ -37,7 +37,8 @@ constexpr char kChildModeVariable[] = "MCPB_TST_SECRETSTORE_CHILD";
 constexpr int kAnswerTimeoutMs = 20'000;
 
 // What one SecretStore call answered, and how often.
-template<typename T> struct Answer
+template<typename T>
+struct Answer
 {
     int calls = 0;
     bool returnedFirst = false; // the call had returned before the callback ran
@@ -54,7 +55,8 @@ template<typename T> struct Answer
     }
 };
 
-template<typename T> struct Call
+template<typename T>
+struct Call
 {
     std::shared_ptr<Answer<T>> answer = std::make_shared<Answer<T>>();
     std::shared_ptr<bool> returned = std::make_shared<bool>(false);
@@ -99,6 +101,8 @@ QString kindName(Error::Kind kind)
         return QStringLiteral("Io");
     case Error::Kind::Forbidden:
         return QStringLiteral("Forbidden");
+    case Error::Kind::Conflict:
+        return QStringLiteral("Conflict");
     }
     return QStringLiteral("?");
 }
@@ -199,7 +203,8 @@ private:
                      QUuid::createUuid().toString(QUuid::WithoutBraces).left(8));
     }
 
-    template<typename T> static bool waitFor(const Call<T> &call, int timeoutMs = kAnswerTimeoutMs)
+    template<typename T>
+    static bool waitFor(const Call<T> &call, int timeoutMs = kAnswerTimeoutMs)
     {
         QElapsedTimer timer;
         timer.start();
