@@ -23,11 +23,7 @@ using json = nlohmann::json;
 
 QString recordPath(const QString &configPath)
 {
-    const QByteArray digest = QCryptographicHash::hash(
-            QFileInfo(configPath).absoluteFilePath().toUtf8(), QCryptographicHash::Sha256);
-    return QStandardPaths::writableLocation(QStandardPaths::RuntimeLocation)
-            + QStringLiteral("/mcp-broker/instance-%1.json")
-                      .arg(QString::fromLatin1(digest.toHex().left(16)));
+    return directory() + QStringLiteral("/instance-%1.json").arg(configKey(configPath));
 }
 
 bool processLives(qint64 pid)
@@ -53,7 +49,7 @@ void remove(const QString &configPath)
     QFile::remove(recordPath(configPath));
 }
 
-std::optional<quint16> port(const QString &configPath)
+std::optional<Entry> find(const QString &configPath)
 {
     QFile file(recordPath(configPath));
     if (!file.open(QIODevice::ReadOnly))
@@ -64,9 +60,29 @@ std::optional<quint16> port(const QString &configPath)
         || !record.value("pid", json()).is_number_integer())
         return std::nullopt;
     const auto port = record["port"].get<unsigned>();
-    if (port == 0 || port > 65535 || !processLives(record["pid"].get<qint64>()))
+    const auto pid = record["pid"].get<qint64>();
+    if (port == 0 || port > 65535 || !processLives(pid))
         return std::nullopt;
-    return quint16(port);
+    return Entry{quint16(port), pid};
+}
+
+std::optional<quint16> port(const QString &configPath)
+{
+    const std::optional<Entry> entry = find(configPath);
+    return entry ? std::optional<quint16>(entry->port) : std::nullopt;
+}
+
+QString directory()
+{
+    return QStandardPaths::writableLocation(QStandardPaths::RuntimeLocation)
+            + QStringLiteral("/mcp-broker");
+}
+
+QString configKey(const QString &configPath)
+{
+    const QByteArray digest = QCryptographicHash::hash(
+            QFileInfo(configPath).absoluteFilePath().toUtf8(), QCryptographicHash::Sha256);
+    return QString::fromLatin1(digest.toHex().left(16));
 }
 
 } // namespace mcpbroker::app::InstanceRecord

@@ -5,6 +5,7 @@
 #include "ServerSignIn.h"
 #include "TerminationSignals.h"
 #include "oauth/UpstreamAuthorization.h"
+#include "store/ServerConfig.h"
 
 #include <QUrl>
 
@@ -14,11 +15,7 @@ void LoginCommand::signInFound(ServerSignIn *signIn)
 {
     const QString name = command().serverName;
     // The browser flow waits minutes for the person; Ctrl-C ends it with a sentence.
-    auto *termination = new TerminationSignals(this);
-    connect(termination, &TerminationSignals::received, this, [this, name] {
-        Console::err(QStringLiteral("Interrupted: not signed in to '%1'.").arg(name));
-        finish(kExitFailed);
-    });
+    stopOnInterrupt(QStringLiteral("Interrupted: not signed in to '%1'.").arg(name));
 
     // The URL carries the state and the PKCE challenge, no secret.
     connect(signIn->authorization(), &oauth::UpstreamAuthorization::signInUrlReady, this,
@@ -35,16 +32,49 @@ void LoginCommand::signInFound(ServerSignIn *signIn)
                                                 "sign-in to finish (Ctrl-C to give up).")
                                          .arg(url.host(), url.toString(QUrl::FullyEncoded)));
             });
-    signIn->authorization()->signIn([this, name](Result<void> signedIn) {
-        if (!signedIn) {
-            Console::err(QStringLiteral("Sign-in to '%1' failed: %2")
-                                 .arg(name, Console::sentence(signedIn.error().message)));
-            finish(kExitFailed);
-            return;
-        }
-        Console::out(QStringLiteral("Signed in to '%1'.").arg(name));
-        finish(kExitOk);
+    signIn->authorization()->signIn([this](Result<void> signedIn) { report(signedIn); });
+}
+
+void LoginCommand::runningBrokerFound(const store::ServerConfig &server)
+{
+    const QString name = server.name;
+    stopOnInterrupt(QStringLiteral("Interrupted: no longer waiting for the sign-in to '%1'. The "
+                                   "running MCP Broker still takes it if you finish it in the "
+                                   "browser.")
+                            .arg(name));
+    Console::err(server.oauth.clientCredentials
+                         ? QStringLiteral("Signing in to '%1' (through the running MCP "
+                                          "Broker)…")
+                                   .arg(name)
+                         : QStringLiteral("Signing in to '%1' in your browser (through the "
+                                          "running MCP Broker)…")
+                                   .arg(name));
+    askRunningBroker(QStringLiteral("login"), kRunningBrokerTimeoutMs,
+                     [this](Result<QJsonObject> reply) {
+                         report(reply ? Result<void>() : Result<void>(reply.error()));
+                     });
+}
+
+void LoginCommand::stopOnInterrupt(const QString &sentence)
+{
+    auto *termination = new TerminationSignals(this);
+    connect(termination, &TerminationSignals::received, this, [this, sentence] {
+        Console::err(sentence);
+        finish(kExitFailed);
     });
+}
+
+void LoginCommand::report(const Result<void> &signedIn)
+{
+    const QString name = command().serverName;
+    if (!signedIn) {
+        Console::err(QStringLiteral("Sign-in to '%1' failed: %2")
+                             .arg(name, Console::sentence(signedIn.error().message)));
+        finish(kExitFailed);
+        return;
+    }
+    Console::out(QStringLiteral("Signed in to '%1'.").arg(name));
+    finish(kExitOk);
 }
 
 } // namespace mcpbroker::app

@@ -4,7 +4,7 @@
 #include "Broker.h"
 #include "Console.h"
 #include "ExitCode.h"
-#include "InstanceRecord.h"
+#include "RunningBroker.h"
 #include "TerminationSignals.h"
 
 #ifdef Q_OS_UNIX
@@ -27,29 +27,14 @@ void ServeCommand::start()
         finish(kExitOk);
     });
 
-    Broker::Options options;
-    options.configPath = command().configFilePath();
-    options.port = command().port;
-    m_broker = new Broker(options, this);
-    qCInfo(lcApp).noquote() << "Config file:" << options.configPath;
-    if (auto started = m_broker->start(); !started) {
+    m_running = new RunningBroker(command().configFilePath(), command().port, this);
+    if (auto started = m_running->start({}); !started) { // no window to show
         Console::err(started.error().message);
         finish(kExitFailed);
         return;
     }
-    if (auto noted = InstanceRecord::write(options.configPath, m_broker->port()); !noted)
-        qCWarning(lcApp).noquote() << "`mcp-broker status` will not find this broker:"
-                                   << noted.error().message;
-    else
-        m_recordedConfigPath = options.configPath;
     Console::out(QStringLiteral("MCP Broker listening on %1")
-                         .arg(m_broker->endpointUrl().toString()));
-}
-
-ServeCommand::~ServeCommand()
-{
-    if (!m_recordedConfigPath.isEmpty())
-        InstanceRecord::remove(m_recordedConfigPath);
+                         .arg(m_running->broker()->endpointUrl().toString()));
 }
 
 } // namespace mcpbroker::app
