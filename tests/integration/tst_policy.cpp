@@ -3,13 +3,12 @@
 // process (the Broker facade, as the tray app runs it) so that the test can answer "ask"
 // decisions the way the tray does: approveToolCall / denyToolCall.
 
+#include "InProcessBroker.h"
 #include "McpHttp.h"
 #include "UpstreamServer.h"
 
 #include "Broker.h"
 #include "gateway/ApprovalQueue.h"
-#include "gateway/ClientGrants.h"
-#include "store/SecretStore.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -17,7 +16,6 @@
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
-#include <QUuid>
 
 #include <memory>
 #include <optional>
@@ -27,7 +25,6 @@ using namespace mcpbroker::integration;
 
 namespace {
 
-constexpr int kReadyTimeoutMs = 30'000;
 const QByteArray kSecretArgument = "sk-live-policy-test-7f3a9c";
 
 // config.json with one upstream and the policy under test.
@@ -104,39 +101,15 @@ void TestPolicy::initTestCase()
     m_upstream->start();
     QVERIFY2(m_upstream->waitUntilListening(), qPrintable(m_upstream->diagnostics()));
 
-    const QString configPath = m_directory.filePath(QStringLiteral("config.json"));
-    QFile config(configPath);
-    QVERIFY(config.open(QIODevice::WriteOnly));
-    config.write(configFor(m_upstream->url()));
-    config.close();
-
-    // The grant is made the way `mcp-broker grant create` makes it, before the broker starts.
-    const QString keychainService
-            = QStringLiteral("mcp-broker-test-") + QUuid::createUuid().toString(QUuid::Id128);
-    store::SecretStore secrets(keychainService);
-    gateway::ClientGrants grants(gateway::ClientGrants::grantsPathFor(configPath), &secrets);
-    QVERIFY(grants.start(false).ok());
-    std::optional<Result<gateway::ClientGrants::IssuedTokens>> issued;
-    grants.createStatic(QStringLiteral("policy-client"), {}, {},
-                        [&issued](auto result) { issued = std::move(result); });
-    QTRY_VERIFY_WITH_TIMEOUT(issued.has_value(), 20'000);
-    QVERIFY2(issued->ok(), qPrintable(issued->ok() ? QString() : issued->error().message));
-    m_token = issued->value().accessToken;
-
-    Broker::Options options;
-    options.configPath = configPath;
-    options.port = 0;
-    options.keychainService = keychainService;
-    options.auditLogPath = m_directory.filePath(QStringLiteral("audit.log"));
-    m_broker = std::make_unique<Broker>(options);
-    const auto started = m_broker->start();
-    QVERIFY2(started.ok(), qPrintable(started.ok() ? QString() : started.error().message));
-    QTRY_VERIFY_WITH_TIMEOUT(m_broker->serverStatuses().value(0).state
-                                     == Broker::ServerStatus::State::Ready,
-                             kReadyTimeoutMs);
+    QString why;
+    InProcessBroker started
+            = InProcessBroker::start(m_directory.path(), configFor(m_upstream->url()),
+                                     QStringLiteral("policy-client"), &why);
+    QVERIFY2(started.broker, qPrintable(why));
+    m_broker = std::move(started.broker);
+    m_token = started.token;
 
     m_http.setDefaultHeaders({{"Authorization", "Bearer " + m_token}}, m_broker->endpointUrl());
-    QString why;
     QVERIFY2(m_http.open(m_broker->endpointUrl(), QStringLiteral("2025-06-18"), &m_session, &why),
              qPrintable(why));
 }

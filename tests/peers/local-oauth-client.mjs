@@ -5,7 +5,7 @@
 // metadata, RFC 7591 registration, authorization code + PKCE S256, refresh).
 //
 //   node local-oauth-client.mjs URL [--call NAME [--args JSON]] [--state FILE]
-//        [--discard-access-token] [--no-browser] [--decision approve|deny]
+//        [--discard-access-token] [--no-browser] [--decision approve|deny|tray]
 //        [--server NAME]... [--timeout-ms N]
 //
 // Its redirectToAuthorization() is the user's browser: it GETs the broker's consent page, reads
@@ -15,6 +15,8 @@
 // served here) and checks state and iss there. Then transport.finishAuth(code), a new
 // connection, tools/list (all pages) and one tools/call when --call is given.
 //
+// --decision tray: post nothing; wait on the page, as its script does, for the answer given in
+//   MCP Broker's tray (GET /oauth/consent/status), then follow it.
 // --server NAME (repeatable): tick only these servers on the consent page (default: as the
 //   page pre-checks them).
 // --state FILE: client registration and tokens are read from FILE at start and written back
@@ -41,7 +43,7 @@ import http from 'node:http';
 
 const USAGE =
   'usage: local-oauth-client.mjs URL [--call NAME [--args JSON]] [--state FILE] ' +
-  '[--discard-access-token] [--no-browser] [--decision approve|deny] [--server NAME]... [--timeout-ms N]';
+  '[--discard-access-token] [--no-browser] [--decision approve|deny|tray] [--server NAME]... [--timeout-ms N]';
 
 function usage(message) {
   process.stderr.write(`local-oauth-client: ${message}\n${USAGE}\n`);
@@ -88,7 +90,7 @@ for (let i = 0; i < argv.length; i++) {
   else usage(`unexpected argument ${a}`);
 }
 if (url === undefined) usage('URL is required');
-if (decision !== 'approve' && decision !== 'deny') usage('--decision must be approve or deny');
+if (!['approve', 'deny', 'tray'].includes(decision)) usage('--decision must be approve, deny or tray');
 let endpoint;
 try {
   endpoint = new URL(url);
@@ -232,6 +234,21 @@ async function browse(authorizationUrl) {
       .map((m) => decodeEntities(m[1]));
     const servers = chosenServers.length ? chosenServers : checked;
     out.browser.servers = servers;
+    if (decision === 'tray') {
+      location = await answerFromTray(issuer, consent);
+    } else {
+      location = await answerOnPage(issuer, consent, csrf, servers);
+    }
+  } else if (page.status === 302) {
+    location = page.headers.get('location'); // an error, or an answer the user remembered
+  } else {
+    throw new Error(`the authorization endpoint answered ${page.status}`);
+  }
+  await followToCallback(issuer, location);
+}
+
+// The user answers on the page: Allow or Deny posted as the page's form does.
+async function answerOnPage(issuer, consent, csrf, servers) {
     const form = new URLSearchParams({ consent, csrf, decision });
     for (const server of servers) form.append('server', server);
     const answer = await loggingFetch(new URL('/oauth/consent', issuer), {
@@ -247,12 +264,28 @@ async function browse(authorizationUrl) {
     if (answer.status !== 302) {
       throw new Error(`the consent form was answered ${answer.status}, not with a redirect`);
     }
-    location = answer.headers.get('location');
-  } else if (page.status === 302) {
-    location = page.headers.get('location'); // an error at the authorization endpoint
-  } else {
-    throw new Error(`the authorization endpoint answered ${page.status}`);
+    return answer.headers.get('location');
+}
+
+// The user answers in MCP Broker's tray: the page's script polls the consent's status (once a
+// second in the page, faster here) and follows the location the answer gives.
+async function answerFromTray(issuer, consent) {
+  for (;;) {
+    const response = await fetch(new URL(`/oauth/consent/status?id=${encodeURIComponent(consent)}`, issuer), {
+      cache: 'no-store',
+    });
+    const answer = await response.json();
+    if (answer.location) {
+      out.browser.decision = answer.status;
+      out.http.push(`GET /oauth/consent/status ${response.status} ${answer.status}`);
+      return answer.location;
+    }
+    if (answer.status !== 'pending') throw new Error(`the consent ended without an answer: ${answer.status}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+async function followToCallback(issuer, location) {
   const target = new URL(location);
   if (`${target.origin}${target.pathname}` !== redirectUrl) {
     throw new Error(`the broker redirected to ${target.origin}${target.pathname}, not to ${redirectUrl}`);

@@ -79,7 +79,8 @@ QString localOAuthClientScript()
     return Peers::directory() + QStringLiteral("/local-oauth-client.mjs");
 }
 
-LocalOAuthClientRun runLocalOAuthClient(const QUrl &url, const LocalOAuthClientOptions &options)
+std::unique_ptr<PeerProcess> startLocalOAuthClient(const QUrl &url,
+                                                   const LocalOAuthClientOptions &options)
 {
     QStringList arguments{localOAuthClientScript(), url.toString()};
     if (!options.call.isEmpty()) {
@@ -99,15 +100,29 @@ LocalOAuthClientRun runLocalOAuthClient(const QUrl &url, const LocalOAuthClientO
     for (const QString &server : options.servers)
         arguments << QStringLiteral("--server") << server;
     arguments << QStringLiteral("--timeout-ms") << QString::number(options.timeoutMs);
-    PeerProcess process(QStringLiteral("local OAuth client"), Peers::node22(), arguments);
-    process.setWorkingDirectory(Peers::directory());
+    auto process = std::make_unique<PeerProcess>(QStringLiteral("local OAuth client"),
+                                                 Peers::node22(), arguments);
+    process->setWorkingDirectory(Peers::directory());
     QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
     environment.remove(QStringLiteral("LOCAL_OAUTH_DECISION"));
-    process.setEnvironment(environment);
+    process->setEnvironment(environment);
+    process->start();
+    return process;
+}
+
+LocalOAuthClientRun finishLocalOAuthClient(PeerProcess &process,
+                                           const LocalOAuthClientOptions &options)
+{
     LocalOAuthClientRun run;
-    run.process = process.run(options.timeoutMs + 10'000);
+    run.process = process.finish(options.timeoutMs + 10'000);
     run.output = lastJsonObject(run.process.out);
     return run;
+}
+
+LocalOAuthClientRun runLocalOAuthClient(const QUrl &url, const LocalOAuthClientOptions &options)
+{
+    const std::unique_ptr<PeerProcess> process = startLocalOAuthClient(url, options);
+    return finishLocalOAuthClient(*process, options);
 }
 
 } // namespace mcpbroker::integration

@@ -7,6 +7,8 @@
 #include <QStringList>
 #include <QUrl>
 
+#include <memory>
+
 namespace mcpbroker::integration {
 
 // tests/peers/local-oauth-client.mjs: the SDK's Client with an OAuthClientProvider that gets
@@ -20,7 +22,7 @@ struct LocalOAuthClientOptions
     QString statePath;               // --state: registration and tokens kept here (mode 0600)
     bool discardAccessToken = false; // the saved access token is replaced: refresh must happen
     bool noBrowser = false;          // fail rather than open the consent page
-    QString decision = QStringLiteral("approve"); // or "deny"
+    QString decision = QStringLiteral("approve"); // or "deny", or "tray": wait for the tray
     QStringList servers; // ticked on the consent page; empty: as the page pre-checks them
     int timeoutMs = 60'000;
 };
@@ -45,6 +47,12 @@ struct LocalOAuthClientRun
 };
 
 QString localOAuthClientScript();
+// Started and left running (a test answers its consent meanwhile, e.g. in the tray), then
+// waited for; runLocalOAuthClient does both.
+std::unique_ptr<PeerProcess> startLocalOAuthClient(const QUrl &url,
+                                                   const LocalOAuthClientOptions &options = {});
+LocalOAuthClientRun finishLocalOAuthClient(PeerProcess &process,
+                                           const LocalOAuthClientOptions &options = {});
 LocalOAuthClientRun runLocalOAuthClient(const QUrl &url,
                                         const LocalOAuthClientOptions &options = {});
 

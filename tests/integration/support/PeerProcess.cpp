@@ -98,9 +98,14 @@ void PeerProcess::start()
 
 ProcessRun PeerProcess::run(int timeoutMs)
 {
+    start();
+    return finish(timeoutMs);
+}
+
+ProcessRun PeerProcess::finish(int timeoutMs)
+{
     QElapsedTimer elapsed;
     elapsed.start();
-    start();
     ProcessRun result;
     result.commandLine = commandLine();
     result.finished = waitForExit(timeoutMs);

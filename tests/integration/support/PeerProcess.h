@@ -43,6 +43,9 @@ public:
     void start();
     // Starts it and waits for it to exit; kills it at the deadline.
     ProcessRun run(int timeoutMs);
+    // Waits for a started process to exit (killed at the deadline) and reports the run; the
+    // elapsed time counts from this call.
+    ProcessRun finish(int timeoutMs);
 
     // Waits for a complete line on stdout (or stderr) that matches `pattern`, looking at every
     // line seen so far. Gives up at the deadline or when the process exits.
