@@ -1,5 +1,6 @@
 #include "CommandLine.h"
 
+#include "ClientConfigs.h"
 #include "store/ConfigStore.h"
 
 #include <QRegularExpression>
@@ -28,6 +29,9 @@ enum class Option {
     Follow,
     Server,
     ExpiresIn,
+    AllServers,
+    GrantHeader,
+    ConfigFile,
     Help,
     Version,
 };
@@ -64,6 +68,9 @@ const OptionSpec kOptions[] = {
         {QLatin1StringView("-f"), Option::Follow, false},
         {QLatin1StringView("--server"), Option::Server, true},
         {QLatin1StringView("--expires-in"), Option::ExpiresIn, true},
+        {QLatin1StringView("--all-servers"), Option::AllServers, false},
+        {QLatin1StringView("--grant-header"), Option::GrantHeader, false},
+        {QLatin1StringView("--config-file"), Option::ConfigFile, true},
         {QLatin1StringView("--help"), Option::Help, false},
         {QLatin1StringView("-h"), Option::Help, false},
         {QLatin1StringView("--version"), Option::Version, false},
@@ -112,6 +119,19 @@ const CommandSpec kCommands[] = {
          QLatin1StringView("a client's NAME or a grant's ID"),
          {},
          QLatin1StringView("revoke")},
+        {QLatin1StringView("connect"),
+         Command::Kind::Connect,
+         1,
+         QLatin1StringView("the CLIENT to connect"),
+         {Option::AllServers, Option::Server, Option::GrantHeader, Option::ConfigFile}},
+        {QLatin1StringView("disconnect"),
+         Command::Kind::Disconnect,
+         1,
+         QLatin1StringView("the CLIENT to disconnect"),
+         {Option::Server, Option::ConfigFile}},
+        {QLatin1StringView("import"), Command::Kind::Import, 1, QLatin1StringView("FILE"), {}},
+        {QLatin1StringView("stdio"), Command::Kind::Stdio, 0, {}, {Option::Server}},
+        {QLatin1StringView("tray"), Command::Kind::Tray, 0, {}, {Option::Port}},
         {QLatin1StringView("help"), Command::Kind::Help, 0, {}, {}},
 };
 
@@ -172,6 +192,29 @@ bool isGrantCommand(Command::Kind kind)
 Error usageError(const QString &message)
 {
     return Error::make(Error::Kind::InvalidInput, message);
+}
+
+bool isClientCommand(Command::Kind kind)
+{
+    return kind == Command::Kind::Connect || kind == Command::Kind::Disconnect;
+}
+
+// `connect`'s options that cannot go together, or that the client cannot take.
+Result<void> checkClientOptions(const Command &command)
+{
+    if (command.kind != Command::Kind::Connect)
+        return {};
+    if (command.allServers && !command.grantServers.isEmpty()) {
+        return usageError(QStringLiteral("Give either --all-servers or --server, not both: "
+                                         "--all-servers connects every server."));
+    }
+    const ClientProfile *client = ClientConfigs::find(command.client);
+    if (command.grantHeader && client && client->headersKey.isEmpty()) {
+        return usageError(QStringLiteral("%1 launches `mcp-broker stdio`, which signs in with a "
+                                         "grant of its own: leave out --grant-header.")
+                                  .arg(client->displayName));
+    }
+    return {};
 }
 
 // Secrets are read from standard input only, never taken as an option's value, where other
@@ -481,6 +524,15 @@ Result<Command> CommandLine::parse(const QStringList &arguments)
                 return client.error();
             command.grantClient = client.value();
         }
+    } else if (isClientCommand(command.kind)) {
+        if (!ClientConfigs::find(words.at(0))) {
+            return usageError(
+                    QStringLiteral("Unknown client%1: `mcp-broker %2` knows %3.")
+                            .arg(quotedIfWordLike(words.at(0)), name, ClientConfigs::idList()));
+        }
+        command.client = words.at(0);
+    } else if (command.kind == Command::Kind::Import) {
+        command.importFile = words.at(0);
     } else {
         if (spec->argumentCount > 0)
             command.serverName = words.at(0);
@@ -600,6 +652,17 @@ Result<Command> CommandLine::parse(const QStringList &arguments)
                                                  "12h or 30d (at most 3650d)."));
             }
             break;
+        case Option::AllServers:
+            command.allServers = true;
+            break;
+        case Option::GrantHeader:
+            command.grantHeader = true;
+            break;
+        case Option::ConfigFile:
+            if (option.value.isEmpty())
+                return usageError(QStringLiteral("--config-file needs a file name."));
+            command.clientConfigFile = option.value;
+            break;
         case Option::Help:
         case Option::Version:
             break;
@@ -610,6 +673,16 @@ Result<Command> CommandLine::parse(const QStringList &arguments)
         command.oauth = oauthDetails;
     if (auto valid = checkAuthentication(command, seen); !valid)
         return valid.error();
+    if (auto valid = checkClientOptions(command); !valid)
+        return valid.error();
+    if (command.kind == Command::Kind::Stdio) {
+        if (command.grantServers.size() > 1) {
+            return usageError(QStringLiteral("`mcp-broker stdio` serves one server (--server NAME) "
+                                             "or all of them: give --server once at most."));
+        }
+        command.serverName = command.grantServers.value(0);
+        command.grantServers.clear();
+    }
     return command;
 }
 
@@ -643,9 +716,18 @@ QString CommandLine::usage()
             "  log [-n N] [--follow] [--json]\n"
             "                          Show the last calls: time, client, server, tool, decision,\n"
             "                          outcome, duration.\n"
+            "  connect CLIENT [--all-servers | --server S...] [--grant-header] [--config-file FILE]\n"
+            "                          Add MCP Broker to an MCP client's config: claude-code,\n"
+            "                          cursor, vscode, codex, windsurf or claude-desktop.\n"
+            "  disconnect CLIENT [--server S]... [--config-file FILE]\n"
+            "                          Take MCP Broker's entries out of that client's config.\n"
+            "  import FILE             Add the remote servers of a client's mcpServers JSON file.\n"
+            "  stdio [--server S]      Serve MCP on stdin/stdout for clients that only launch\n"
+            "                          commands (Claude Desktop), through the running broker.\n"
+            "  tray [--port N]         Run the broker with its tray icon.\n"
             "  help                    Show the full help.\n"
             "\n"
-            "With no command, mcp-broker runs `serve` (the tray icon comes in a later version).\n");
+            "With no command, mcp-broker runs `tray` where there is a display, else `serve`.\n");
 }
 
 QString CommandLine::help()
@@ -660,8 +742,9 @@ QString CommandLine::help()
                     "  --config FILE           The config file to use, before or after the command.\n"
                     "                          Default: $MCP_BROKER_CONFIG, else\n"
                     "                          $XDG_CONFIG_HOME/mcp-broker/config.json.\n"
-                    "  --port N                serve: the port of the endpoint (0 = any free port);\n"
-                    "                          status: the port to ask. Default: the config's port.\n"
+                    "  --port N                serve, tray: the port of the endpoint (0 = any free\n"
+                    "                          port); status: the port to ask. Default: the config's\n"
+                    "                          port.\n"
                     "  --bearer-stdin          add: read a bearer token, one line, from standard input.\n"
                     "  --header-stdin HEADER   add: read the value of a secret header, one line per\n"
                     "                          header, from standard input, in the order given.\n"
@@ -691,10 +774,20 @@ QString CommandLine::help()
                     "                          server suggests; repeat it for more.\n"
                     "  --server S              grant create: a server the client may use; repeat it\n"
                     "                          for more. Default: every server, also those added\n"
-                    "                          later.\n"
+                    "                          later. connect, disconnect: the entry of server S\n"
+                    "                          (\"mcp-broker-S\"); repeat it for more. stdio: serve\n"
+                    "                          server S only.\n"
                     "  --expires-in DURATION   grant create: the grant ends after DURATION: a number\n"
                     "                          with s, m, h or d (90s, 30m, 12h, 30d; at most 3650d).\n"
                     "                          Default: it lasts until it is revoked.\n"
+                    "  --all-servers           connect: one entry per configured server instead of\n"
+                    "                          one for all of them.\n"
+                    "  --grant-header          connect: write a new grant into the entry as header\n"
+                    "                          \"Authorization: Bearer …\", for clients that do not\n"
+                    "                          sign in with OAuth. The file then holds a secret.\n"
+                    "  --config-file FILE      connect, disconnect: the client's config file to change,\n"
+                    "                          e.g. a project's .cursor/mcp.json or .vscode/mcp.json.\n"
+                    "                          Default: the client's user config (see Clients).\n"
                     "  -n, --lines N           log: how many calls to show, 1 to 100000. Default: 20.\n"
                     "  -f, --follow            log: keep showing calls as they are made, until Ctrl+C.\n"
                     "  --json                  list, status, grant list: print JSON; log: print the\n"
@@ -714,6 +807,40 @@ QString CommandLine::help()
                     "  $XDG_STATE_HOME/mcp-broker/audit.log (else ~/.local/state/mcp-broker/),\n"
                     "  readable by you only, rotated at 5 MB with 3 older files kept.\n"
                     "\n"
+                    "Clients:\n"
+                    "  `connect` adds one entry, \"mcp-broker\", for the endpoint of every server\n"
+                    "  (http://127.0.0.1:PORT/mcp; PORT: the running broker's, else the config's),\n"
+                    "  or with --server S one per server, \"mcp-broker-S\" (…/mcp/S). Everything else\n"
+                    "  in the file stays as it was; the old file is kept next to it as\n"
+                    "  FILE.mcp-broker-backup-<UTC time>, and a second run changes nothing. A file\n"
+                    "  that cannot be parsed is left alone. Codex's TOML is written anew: its\n"
+                    "  comments and key order are lost (the backup keeps them).\n"
+                    "    claude-code     ~/.claude.json (in $CLAUDE_CONFIG_DIR if set), user scope.\n"
+                    "                    Signs in with OAuth: in Claude Code, /mcp, Authenticate.\n"
+                    "                    Or: claude mcp add --transport http --scope user \\\n"
+                    "                        mcp-broker http://127.0.0.1:7823/mcp\n"
+                    "    cursor          ~/.cursor/mcp.json (a project's: .cursor/mcp.json). OAuth.\n"
+                    "    vscode          Code/User/mcp.json in the user config folder (a workspace's:\n"
+                    "                    .vscode/mcp.json). OAuth. Or: code --add-mcp \\\n"
+                    "                        '{\"name\":\"mcp-broker\",\"type\":\"http\",\"url\":\"http://127.0.0.1:7823/mcp\"}'\n"
+                    "    codex           ~/.codex/config.toml (in $CODEX_HOME if set). OAuth: run\n"
+                    "                    `codex mcp login mcp-broker` once. Or: codex mcp add \\\n"
+                    "                        mcp-broker --url http://127.0.0.1:7823/mcp\n"
+                    "    windsurf        ~/.codeium/windsurf/mcp_config.json. OAuth.\n"
+                    "    claude-desktop  claude_desktop_config.json (macOS: ~/Library/Application\n"
+                    "                    Support/Claude; Windows: %APPDATA%\\Claude). Runs\n"
+                    "                    `mcp-broker stdio`, which signs in with a grant of its own.\n"
+                    "  With OAuth the client asks the broker for access once, in the browser. With\n"
+                    "  --grant-header the entry holds a grant named after the client instead;\n"
+                    "  `mcp-broker disconnect CLIENT` removes the entry and revokes that grant.\n"
+                    "\n"
+                    "Import:\n"
+                    "  `import FILE` reads a client's JSON config (\"mcpServers\", or VS Code's\n"
+                    "  \"servers\") and adds each remote (http or https) server to MCP Broker's config.\n"
+                    "  Headers and env are never copied: a server that sent one is added without it,\n"
+                    "  with a note on how to give MCP Broker the secret. Commands (stdio servers) and\n"
+                    "  names already taken are skipped, each with a note.\n"
+                    "\n"
                     "Examples:\n"
                     "  pass show mcp/github | mcp-broker add github https://api.githubcopilot.com/mcp/ --bearer-stdin\n"
                     "  mcp-broker add notes https://mcp.example.com/mcp --oauth && mcp-broker login notes\n"
@@ -721,6 +848,8 @@ QString CommandLine::help()
                     "      --client-id mcp-broker --client-secret-stdin --client-credentials\n"
                     "  mcp-broker grant create cursor --server github --expires-in 30d\n"
                     "  mcp-broker log --follow\n"
+                    "  mcp-broker connect cursor && mcp-broker connect codex --server github\n"
+                    "  mcp-broker import ~/.cursor/mcp.json\n"
                     "\n"
                     "Exit status: 0 done, 1 failed, 2 usage error, 3 (status) the broker is not running.\n");
 }

@@ -34,8 +34,8 @@ struct OAuthOptions
 
 // What the user asked for, as parsed from the command line. Mostly syntax is checked here
 // (commands, options, argument counts, and values of a fixed form: ports, line counts,
-// durations, client names); values such as server names and URLs are checked by the command
-// that uses them.
+// durations, client names, the MCP clients `connect` knows); values such as server names and
+// URLs are checked by the command that uses them.
 struct Command
 {
     enum class Kind {
@@ -50,6 +50,11 @@ struct Command
         GrantCreate,
         GrantList,
         GrantRevoke,
+        Connect,
+        Disconnect,
+        Import,
+        Stdio,
+        Tray,
         Help,
         Version,
     };
@@ -58,7 +63,7 @@ struct Command
     bool implicitServe = false;        // no command word was given
     QString configPath;                // --config FILE; empty: ConfigStore::defaultPath()
     std::optional<quint16> port;       // serve (0 = any free port), status
-    QString serverName;                // add, remove, login, logout
+    QString serverName;                // add, remove, login, logout; stdio --server
     QString serverUrl;                 // add
     bool bearerFromStdin = false;      // add
     QList<HeaderSecret> headers;       // add, in the order given
@@ -67,9 +72,14 @@ struct Command
     int logLines = 20;                 // log -n/--lines: 1 to kMaxLogLines
     bool follow = false;               // log --follow
     QString grantClient;               // grant create: the client's NAME; grant revoke: NAME or ID
-    QStringList grantServers;          // grant create --server, in the order given, each once;
-                                       // empty: every server
+    QStringList grantServers;          // --server of grant create, connect and disconnect, in
+                                       // the order given, each once; empty: every server
     std::optional<qint64> grantExpiresInSeconds; // grant create --expires-in; nullopt: no end
+    QString client;           // connect, disconnect: a ClientConfigs id ("cursor")
+    bool allServers = false;  // connect --all-servers: one entry per server
+    bool grantHeader = false; // connect --grant-header: a static grant in the file
+    QString clientConfigFile; // connect, disconnect --config-file; empty: the client's
+    QString importFile;       // import FILE
 
     static constexpr int kMaxLogLines = 100'000;
     static constexpr qint64 kMaxGrantSeconds = 3650LL * 24 * 60 * 60; // --expires-in 3650d

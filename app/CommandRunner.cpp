@@ -3,9 +3,12 @@
 #include "AddCommand.h"
 #include "AppLogging.h"
 #include "CommandLine.h"
+#include "ConnectCommand.h"
 #include "Console.h"
+#include "DisconnectCommand.h"
 #include "ExitCode.h"
 #include "GrantCommand.h"
+#include "ImportCommand.h"
 #include "ListCommand.h"
 #include "LogCommand.h"
 #include "LoginCommand.h"
@@ -13,6 +16,8 @@
 #include "RemoveCommand.h"
 #include "ServeCommand.h"
 #include "StatusCommand.h"
+#include "StdioCommand.h"
+#include "TrayCommand.h"
 
 #include <QCoreApplication>
 #include <QTimer>
@@ -36,7 +41,11 @@ int runOnEventLoop(std::unique_ptr<AsyncCommand> command)
 
 int CommandRunner::run(const Command &command)
 {
-    configureLogging(command.kind != Command::Kind::Serve);
+    // The broker itself (serve, tray) and the stdio bridge run on and log what happens; the
+    // bridge's stderr ends up in its client's log.
+    const bool longRunning = command.kind == Command::Kind::Serve
+            || command.kind == Command::Kind::Tray || command.kind == Command::Kind::Stdio;
+    configureLogging(!longRunning);
     switch (command.kind) {
     case Command::Kind::Help:
         Console::out(CommandLine::help());
@@ -64,6 +73,17 @@ int CommandRunner::run(const Command &command)
     case Command::Kind::GrantList:
     case Command::Kind::GrantRevoke:
         return runOnEventLoop(std::make_unique<GrantCommand>(command));
+    case Command::Kind::Connect:
+        return runOnEventLoop(std::make_unique<ConnectCommand>(command));
+    case Command::Kind::Disconnect:
+        return runOnEventLoop(std::make_unique<DisconnectCommand>(command));
+    case Command::Kind::Import:
+        return runOnEventLoop(std::make_unique<ImportCommand>(command));
+    case Command::Kind::Stdio:
+        return runOnEventLoop(std::make_unique<StdioCommand>(command));
+    case Command::Kind::Tray:
+        // main() made the QApplication that the tray needs.
+        return runOnEventLoop(std::make_unique<TrayCommand>(command));
     }
     return kExitFailed;
 }

@@ -43,8 +43,12 @@ build_packages=(
     qt6-svg-dev qtkeychain-qt6-dev
     libsecret-1-0 # QtKeychain's Secret Service backend loads it at run time
     nlohmann-json3-dev libssl-dev libgl-dev
+    libtomlplusplus-dev # Codex's config.toml (`mcp-broker connect codex`)
 )
-test_packages=(gnome-keyring dbus dbus-x11 xvfb xauth trayer nodejs npm)
+# xdotool and x11-utils drive and inspect the tray icon under Xvfb; dpkg-dev checks the .deb;
+# desktop-file-utils validates the desktop and autostart entries.
+test_packages=(gnome-keyring dbus dbus-x11 xvfb xauth trayer xdotool x11-utils dpkg-dev
+    desktop-file-utils nodejs npm)
 
 packages=("${build_packages[@]}")
 $with_tests && packages+=("${test_packages[@]}")

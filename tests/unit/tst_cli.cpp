@@ -215,7 +215,8 @@ private Q_SLOTS:
         QCOMPARE(parsed({"frobnicate", "--bogus", "--help"}).kind, Command::Kind::Help);
         QCOMPARE(parsed({"--version"}).kind, Command::Kind::Version);
         QVERIFY(CommandLine::help().startsWith(CommandLine::usage()));
-        QVERIFY(CommandLine::usage().contains("With no command, mcp-broker runs `serve`"));
+        QVERIFY(CommandLine::usage().contains(
+                "With no command, mcp-broker runs `tray` where there is a display, else `serve`."));
     }
 
     void headerNamesAreRfc9110Tokens()
@@ -735,6 +736,124 @@ private Q_SLOTS:
              {"-n, --lines N", "-f, --follow", "--server S", "--expires-in DURATION", "3650d",
               "prints the client's token once, on stdout", "keeps only its hash",
               "never taken on the command line", "mcp-broker/audit.log"}) {
+            QVERIFY2(CommandLine::help().contains(QLatin1String(word)), word);
+        }
+    }
+
+    void connectTakesAClientServersAGrantHeaderAndAFile()
+    {
+        const Command plain = parsed({"connect", "cursor"});
+        QCOMPARE(plain.kind, Command::Kind::Connect);
+        QCOMPARE(plain.client, "cursor");
+        QVERIFY(plain.grantServers.isEmpty());
+        QVERIFY(!plain.allServers && !plain.grantHeader);
+        QVERIFY(plain.clientConfigFile.isEmpty());
+
+        const Command full
+                = parsed({"connect", "--server", "github", "codex", "--server=docs", "--server",
+                          "github", "--grant-header", "--config-file", ".codex/config.toml"});
+        QCOMPARE(full.client, "codex");
+        QCOMPARE(full.grantServers, QStringList({"github", "docs"}));
+        QVERIFY(full.grantHeader);
+        QCOMPARE(full.clientConfigFile, ".codex/config.toml");
+        QVERIFY(parsed({"connect", "vscode", "--all-servers"}).allServers);
+    }
+
+    void connectKnowsSixClients_data()
+    {
+        QTest::addColumn<QString>("client");
+        for (const char *client :
+             {"claude-code", "cursor", "vscode", "codex", "windsurf", "claude-desktop"})
+            QTest::newRow(client) << QString::fromLatin1(client);
+    }
+    void connectKnowsSixClients()
+    {
+        QFETCH(QString, client);
+        QCOMPARE(parsed({"connect", client}).client, client);
+        QCOMPARE(parsed({"disconnect", client}).client, client);
+    }
+
+    void connectRefusesWhatCannotGoTogether()
+    {
+        QVERIFY(usageError({"connect"}).contains("`mcp-broker connect` needs the CLIENT"));
+        QVERIFY(usageError({"connect", "emacs"})
+                        .contains("Unknown client 'emacs': `mcp-broker connect` knows "
+                                  "claude-code, cursor, vscode, codex, windsurf or "
+                                  "claude-desktop."));
+        QVERIFY(usageError({"connect", "cursor", "--all-servers", "--server", "a"})
+                        .contains("either --all-servers or --server"));
+        QVERIFY(usageError({"connect", "claude-desktop", "--grant-header"})
+                        .contains("Claude Desktop launches `mcp-broker stdio`"));
+        QVERIFY(usageError({"connect", "cursor", "--config-file="})
+                        .contains("--config-file needs a file name"));
+        QVERIFY(usageError({"connect", "cursor", "vscode"}).contains("Too many arguments"));
+        QVERIFY(usageError({"connect", "cursor", "--json"}).contains("not an option"));
+        // A token pasted where the client goes is not quoted back.
+        const QString token = QStringLiteral("mcpb_g0123456789ab_c2VjcmV0LXNlY3JldC1zZWNyZXQ");
+        const QString message = usageError({"connect", token});
+        QVERIFY(message.startsWith("Unknown client:"));
+        QVERIFY(!message.contains(token));
+    }
+
+    void disconnectTakesAClientServersAndAFile()
+    {
+        const Command command = parsed({"disconnect", "windsurf", "--server", "github",
+                                        "--config-file", "/tmp/mcp_config.json"});
+        QCOMPARE(command.kind, Command::Kind::Disconnect);
+        QCOMPARE(command.client, "windsurf");
+        QCOMPARE(command.grantServers, QStringList{"github"});
+        QCOMPARE(command.clientConfigFile, "/tmp/mcp_config.json");
+        QVERIFY(usageError({"disconnect", "windsurf", "--grant-header"}).contains("not an option"));
+        QVERIFY(usageError({"disconnect", "windsurf", "--all-servers"}).contains("not an option"));
+        QVERIFY(usageError({"disconnect"}).contains("needs the CLIENT"));
+    }
+
+    void importTakesOneFile()
+    {
+        const Command command = parsed({"import", "/home/me/.cursor/mcp.json"});
+        QCOMPARE(command.kind, Command::Kind::Import);
+        QCOMPARE(command.importFile, "/home/me/.cursor/mcp.json");
+        QVERIFY(command.serverName.isEmpty());
+        QVERIFY(usageError({"import"}).contains("`mcp-broker import` needs FILE"));
+        QVERIFY(usageError({"import", "a.json", "b.json"}).contains("Too many arguments"));
+    }
+
+    void stdioServesOneServerOrAll()
+    {
+        const Command all = parsed({"stdio"});
+        QCOMPARE(all.kind, Command::Kind::Stdio);
+        QVERIFY(all.serverName.isEmpty());
+        const Command one = parsed({"stdio", "--server", "github", "--config", "/tmp/c.json"});
+        QCOMPARE(one.serverName, "github");
+        QVERIFY(one.grantServers.isEmpty());
+        QCOMPARE(one.configPath, "/tmp/c.json");
+        QVERIFY(usageError({"stdio", "--server", "a", "--server", "b"}).contains("--server once"));
+        QVERIFY(usageError({"stdio", "github"}).contains("Too many arguments"));
+    }
+
+    void trayTakesAPortAndTheConfig()
+    {
+        QCOMPARE(parsed({"tray"}).kind, Command::Kind::Tray);
+        QCOMPARE(parsed({"tray", "--config", "/tmp/c.json"}).configPath, "/tmp/c.json");
+        QCOMPARE(parsed({"tray", "--port", "8000"}).port, std::optional<quint16>(8000));
+        QVERIFY(usageError({"tray", "--json"}).contains("not an option of `mcp-broker tray`"));
+        QVERIFY(usageError({"tray", "now"}).contains("Too many arguments"));
+    }
+
+    void helpDescribesTheClientCommands()
+    {
+        for (const char *word : {"connect CLIENT [--all-servers | --server S...] [--grant-header] "
+                                 "[--config-file FILE]",
+                                 "disconnect CLIENT [--server S]... [--config-file FILE]",
+                                 "import FILE", "stdio [--server S]", "tray "}) {
+            QVERIFY2(CommandLine::usage().contains(QLatin1String(word)), word);
+        }
+        for (const char *word :
+             {"--grant-header", "--config-file FILE", "--all-servers",
+              "claude mcp add --transport http --scope user", "codex mcp login mcp-broker",
+              "code --add-mcp", "~/.cursor/mcp.json", "~/.codeium/windsurf/mcp_config.json",
+              "claude_desktop_config.json", "mcp-broker-backup-", "comments and key order are lost",
+              "Headers and env are never copied"}) {
             QVERIFY2(CommandLine::help().contains(QLatin1String(word)), word);
         }
     }
