@@ -1,5 +1,8 @@
 #include "store/ServerConfig.h"
 
+#include <QCryptographicHash>
+#include <QFileInfo>
+
 namespace mcpbroker::store {
 
 const ServerConfig *BrokerConfig::server(const QString &name) const
@@ -32,6 +35,13 @@ QString oauthClientSecret(const QString &serverName)
 QString oauthSession(const QString &serverName)
 {
     return QStringLiteral("server/%1/oauth/session").arg(serverName);
+}
+
+QString stdioBridgeToken(const QString &configPath)
+{
+    const QByteArray digest = QCryptographicHash::hash(
+            QFileInfo(configPath).absoluteFilePath().toUtf8(), QCryptographicHash::Sha256);
+    return QStringLiteral("stdio-bridge/%1").arg(QString::fromLatin1(digest.toHex().left(16)));
 }
 
 } // namespace SecretKeys

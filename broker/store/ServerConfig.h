@@ -63,6 +63,9 @@ QString oauthClientSecret(const QString &serverName);
 // Where the broker remembers which authorization server signed it in to the server, so that
 // sign-out and status work without asking the network.
 QString oauthSession(const QString &serverName);
+// The token of the static grant that `mcp-broker stdio` uses with the broker of `configPath`
+// (one per config file, so that bridges to two brokers do not replace each other's).
+QString stdioBridgeToken(const QString &configPath);
 } // namespace SecretKeys
 
 } // namespace mcpbroker::store
