@@ -158,6 +158,17 @@ const opts = { timeout: timeoutMs };
 let failure;
 try {
   await client.connect(transport, opts);
+  // SDK 1.32 runs notification handlers a microtask later but handles a response at once, so
+  // of lines that arrive in one read a response overtakes the progress notification written
+  // before it ("progress notification for an unknown token", typescript-sdk#2580). Hand the
+  // messages over one per microtask turn: their order on the wire is what this checks.
+  const deliver = transport.onmessage;
+  let delivered = Promise.resolve();
+  transport.onmessage = (message, extra) => {
+    delivered = delivered
+      .then(() => deliver(message, extra))
+      .catch((error) => out.transportErrors.push(String(error?.message ?? error)));
+  };
   // StdioClientTransport keeps the child in a private field (SDK pinned in package.json): the
   // raw lines are checked here, not only what the SDK managed to parse.
   child = transport._process;
