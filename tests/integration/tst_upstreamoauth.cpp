@@ -4,9 +4,7 @@
 // completes the login and consent pages by plain HTTP). Every test has its own authorization
 // server, protected server, broker and keychain entries (with-keyring.sh's throwaway keyring).
 
-#include "BrokerProcess.h"
-#include "McpHttp.h"
-#include "OAuthPeers.h"
+#include "OAuthBrokerSuite.h"
 #include "Peers.h"
 
 #include "store/SecretStore.h"
@@ -14,16 +12,12 @@
 
 #include <QDateTime>
 #include <QElapsedTimer>
-#include <QFile>
 #include <QJsonArray>
-#include <QJsonDocument>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
-#include <QTemporaryDir>
 #include <QTest>
 
 #include <algorithm>
-#include <memory>
 #include <optional>
 
 using namespace mcpbroker::integration;
@@ -67,21 +61,6 @@ ToolAnswer toolAnswer(const QJsonObject &response)
     return answer;
 }
 
-bool writeFile(const QString &path, const QByteArray &bytes)
-{
-    QFile file(path);
-    return file.open(QIODevice::WriteOnly | QIODevice::Truncate)
-            && file.write(bytes) == bytes.size();
-}
-
-int lineCount(const QString &path)
-{
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly))
-        return 0;
-    return int(file.readAll().count('\n'));
-}
-
 bool writeKeychain(const QString &key, const QByteArray &secret)
 {
     mcpbroker::store::SecretStore store(QStringLiteral("mcp-broker"), 10'000);
@@ -92,15 +71,11 @@ bool writeKeychain(const QString &key, const QByteArray &secret)
 
 } // namespace
 
-class TestUpstreamOAuth : public QObject
+class TestUpstreamOAuth : public OAuthBrokerSuite
 {
     Q_OBJECT
 
 private Q_SLOTS:
-    void initTestCase();
-    void init();
-    void cleanup();
-
     void signsInWithDynamicRegistrationWhenACallNeedsIt();
     void givesAUrlElicitationToAClientThatCanOpenUrls();
     void signsInWithAPreRegisteredClient();
@@ -117,81 +92,22 @@ private:
     // Peers, config and broker for one test. `oauth` goes into the server's "oauth" entry.
     void startEverything(const QStringList &serverArguments, const QJsonObject &oauth = {},
                          const QStringList &resourceArguments = {});
-    bool startBroker();
     McpSession openSession();
     ToolAnswer call(const McpSession &session, const QString &tool,
                     const QJsonObject &arguments = {});
     // A first call fails with the sign-in sentence while the browser signs in; then calls work.
     void signInThroughACall(McpSession *session);
-    QJsonObject serverStatus();
     void waitUntilTokenExpired();
-    int browserLaunches() const { return lineCount(m_browserLog); }
-
-    QString m_server;
-    int m_testNumber = 0;
-    std::unique_ptr<OAuthPeers> m_peers;
-    std::unique_ptr<BrokerProcess> m_broker;
-    std::unique_ptr<QTemporaryDir> m_scratch;
-    QString m_browserLog;
-    McpHttp m_http;
 };
-
-void TestUpstreamOAuth::initTestCase()
-{
-    const QString missing = Peers::missing();
-    if (!missing.isEmpty())
-        QFAIL(qPrintable(missing));
-}
-
-void TestUpstreamOAuth::init()
-{
-    // Each test signs in to a server name of its own: the tests of a run share the keychain.
-    m_server = QStringLiteral("secure-%1").arg(++m_testNumber);
-    m_scratch = std::make_unique<QTemporaryDir>();
-    QVERIFY(m_scratch->isValid());
-    m_browserLog = m_scratch->filePath(QStringLiteral("browser.log"));
-    m_peers = std::make_unique<OAuthPeers>();
-    m_broker = std::make_unique<BrokerProcess>();
-    QProcessEnvironment &environment = m_broker->environment();
-    environment.insert(QStringLiteral("BROWSER"), OAuthPeers::browserScript());
-    environment.insert(QStringLiteral("MCPB_BROWSER_LOG"), m_browserLog);
-    environment.insert(QStringLiteral("QT_LOGGING_RULES"), QStringLiteral("mcpbroker.*.info=true"));
-}
-
-void TestUpstreamOAuth::cleanup()
-{
-    if (QTest::currentTestFailed()) {
-        qWarning().noquote() << m_broker->diagnostics();
-        qWarning().noquote() << m_peers->diagnostics();
-    }
-    m_broker.reset();
-    m_peers.reset();
-    m_scratch.reset();
-}
 
 void TestUpstreamOAuth::startEverything(const QStringList &serverArguments,
                                         const QJsonObject &oauth,
                                         const QStringList &resourceArguments)
 {
-    QString why;
-    QVERIFY2(m_peers->start(serverArguments, resourceArguments, &why), qPrintable(why));
-    QJsonObject server{{QStringLiteral("name"), m_server},
-                       {QStringLiteral("url"), m_peers->mcpUrl().toString()},
-                       {QStringLiteral("auth"), QStringLiteral("oauth")}};
-    if (!oauth.isEmpty())
-        server[QStringLiteral("oauth")] = oauth;
-    const QJsonObject config{{QStringLiteral("servers"), QJsonArray{server}}};
-    QVERIFY(writeFile(m_broker->configPath(), QJsonDocument(config).toJson()));
+    setUpOAuthServer(serverArguments, oauth, resourceArguments);
+    if (QTest::currentTestFailed())
+        return;
     QVERIFY2(startBroker(), qPrintable(m_broker->diagnostics()));
-}
-
-bool TestUpstreamOAuth::startBroker()
-{
-    // The first start makes the broker's default grant; restarts keep it.
-    if (!m_broker->start())
-        return false;
-    m_http.setDefaultHeaders(m_broker->authorization());
-    return true;
 }
 
 McpSession TestUpstreamOAuth::openSession()
@@ -228,17 +144,6 @@ void TestUpstreamOAuth::signInThroughACall(McpSession *session)
              qPrintable(status));
     const ToolAnswer second = call(*session, QStringLiteral("whoami"));
     QVERIFY2(second.answered && !second.isError, qPrintable(second.text));
-}
-
-QJsonObject TestUpstreamOAuth::serverStatus()
-{
-    const HttpResult answer = m_http.get(m_broker->statusUrl());
-    for (const QJsonValue server :
-         QJsonDocument::fromJson(answer.body)[QStringLiteral("servers")].toArray()) {
-        if (server[QStringLiteral("name")].toString() == m_server)
-            return server.toObject();
-    }
-    return {};
 }
 
 // Stops the broker so no proactive refresh happens, and waits out the access token.

@@ -8,7 +8,8 @@
 #include "store/AtomicFile.h"
 #include "store/SecretStore.h"
 
-#include "LogWatch.h"
+#include "AsyncAnswer.h"
+#include "WatchedSecrets.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -33,28 +34,6 @@ namespace {
 constexpr int kAnswerTimeoutMs = 20'000;
 constexpr int kSecretLength = 43; // 32 random bytes in base64url
 const QString kRedirectUri = u"http://127.0.0.1:33418/callback"_qs;
-
-// Every log line of the process is checked against the tokens the tests were given.
-LogWatch g_logWatch;
-
-// One asynchronous answer.
-template<typename T>
-struct Answer
-{
-    std::shared_ptr<std::optional<Result<T>>> result = std::make_shared<std::optional<Result<T>>>();
-    std::shared_ptr<int> calls = std::make_shared<int>(0);
-
-    std::function<void(Result<T>)> callback()
-    {
-        return [result = result, calls = calls](Result<T> value) {
-            ++*calls;
-            *result = std::move(value);
-        };
-    }
-    bool answered() const { return result->has_value(); }
-    const Result<T> &get() const { return **result; }
-    QString message() const { return get().ok() ? QString() : get().error().message; }
-};
 
 // The random part of a token: what must never be seen anywhere but in the client's hands.
 QByteArray secretOf(QByteArrayView token)
@@ -104,16 +83,6 @@ QSet<QString> idsOf(const QList<ClientGrant> &grants)
 #define REQUIRE_TEST_KEYRING() \
     if (!m_haveTestKeyring) \
         QSKIP("needs tests/keyring/with-keyring.sh (a private bus with gnome-keyring)");
-
-// A helper that checks with QVERIFY/QCOMPARE returns early on failure; so does its caller.
-#define STEP(call) \
-    do { \
-        call; \
-        if (QTest::currentTestFailed()) \
-            return; \
-    } while (false)
-
-#define WAIT_FOR(answer) QTRY_VERIFY_WITH_TIMEOUT((answer).answered(), kAnswerTimeoutMs)
 
 class TestClientGrants : public QObject
 {

@@ -6,7 +6,8 @@
 #include "oauth/TokenStore.h"
 #include "store/SecretStore.h"
 
-#include "LogWatch.h"
+#include "AsyncAnswer.h"
+#include "WatchedSecrets.h"
 
 #include <QCoreApplication>
 #include <QDateTime>
@@ -33,14 +34,6 @@ const QString kSignInSentence = u"Server 'github' needs sign-in: run `mcp-broker
 qint64 now()
 {
     return QDateTime::currentMSecsSinceEpoch();
-}
-
-// Every token a test makes is looked for in every log line.
-LogWatch g_logWatch;
-
-QByteArray token(const char *what)
-{
-    return g_logWatch.newSecret(what);
 }
 
 TokenSet tokenSet(const QByteArray &access, const QByteArray &refresh, qint64 expiresAtMs)
@@ -119,14 +112,6 @@ struct Answers
 #define REQUIRE_TEST_KEYRING() \
     if (!m_haveTestKeyring) \
         QSKIP("needs tests/keyring/with-keyring.sh (a private bus with gnome-keyring)");
-
-// A helper that checks with QVERIFY/QCOMPARE returns early on failure; so does its caller.
-#define STEP(call) \
-    do { \
-        call; \
-        if (QTest::currentTestFailed()) \
-            return; \
-    } while (false)
 
 class TestTokenProvider : public QObject
 {
@@ -216,8 +201,8 @@ private slots:
     void validTokenComesFromMemoryWithoutRefresh()
     {
         makeProvider();
-        const QByteArray access = token("access");
-        STEP(signIn(tokenSet(access, token("refresh"), now() + 3'600'000)));
+        const QByteArray access = secret("access");
+        STEP(signIn(tokenSet(access, secret("refresh"), now() + 3'600'000)));
         QCOMPARE(m_provider->state(), TokenProvider::State::SignedIn);
         const Answers answers = ask(3);
         QCOMPARE(answers.count(), 0); // answered on the event loop, never inside the call
@@ -230,8 +215,8 @@ private slots:
     {
         makeProvider();
         QSignalSpy states(m_provider.get(), &TokenProvider::stateChanged);
-        const QByteArray oldRefresh = token("refresh-old");
-        STEP(signIn(tokenSet(token("access-old"), oldRefresh, now() - 1'000)));
+        const QByteArray oldRefresh = secret("refresh-old");
+        STEP(signIn(tokenSet(secret("access-old"), oldRefresh, now() - 1'000)));
 
         const Answers answers = ask(20);
         QTRY_COMPARE_WITH_TIMEOUT(m_refresh.count(), 1, kAnswerTimeoutMs);
@@ -242,8 +227,8 @@ private slots:
         QCOMPARE(m_refresh.calls->front().refreshToken, oldRefresh);
         QCOMPARE(answers.count(), 0);
 
-        const QByteArray newAccess = token("access-new");
-        const QByteArray newRefresh = token("refresh-new");
+        const QByteArray newAccess = secret("access-new");
+        const QByteArray newRefresh = secret("refresh-new");
         m_refresh.answer(tokenSet(newAccess, newRefresh, now() + 3'600'000));
         QTRY_COMPARE_WITH_TIMEOUT(answers.count(), 20, kAnswerTimeoutMs);
         QTRY_COMPARE_WITH_TIMEOUT(late.count(), 5, kAnswerTimeoutMs);
@@ -258,7 +243,7 @@ private slots:
     void rotatedRefreshTokenIsSavedBeforeCallersGetTheNewToken()
     {
         makeProvider();
-        STEP(signIn(tokenSet(token("access-old"), token("refresh-old"), now() - 1'000)));
+        STEP(signIn(tokenSet(secret("access-old"), secret("refresh-old"), now() - 1'000)));
         // The first caller reads the keychain as soon as it has the new token. Keychain jobs
         // run in order, so it sees the rotated refresh token only if the provider saved it
         // before answering.
@@ -268,8 +253,8 @@ private slots:
                           [&seen](Result<TokenSet> result) { seen = std::move(result); });
         });
         QTRY_COMPARE_WITH_TIMEOUT(m_refresh.count(), 1, kAnswerTimeoutMs);
-        const QByteArray newRefresh = token("refresh-new");
-        m_refresh.answer(tokenSet(token("access-new"), newRefresh, now() + 3'600'000));
+        const QByteArray newRefresh = secret("refresh-new");
+        m_refresh.answer(tokenSet(secret("access-new"), newRefresh, now() + 3'600'000));
         QTRY_VERIFY_WITH_TIMEOUT(seen.has_value(), kAnswerTimeoutMs);
         QVERIFY(seen->ok());
         QCOMPARE(seen->value().refreshToken, newRefresh);
@@ -278,11 +263,11 @@ private slots:
     void responseWithoutRefreshTokenKeepsTheOldOne()
     {
         makeProvider();
-        const QByteArray refresh = token("refresh");
-        STEP(signIn(tokenSet(token("access-old"), refresh, now() - 1'000)));
+        const QByteArray refresh = secret("refresh");
+        STEP(signIn(tokenSet(secret("access-old"), refresh, now() - 1'000)));
         Answers answers = ask();
         QTRY_COMPARE_WITH_TIMEOUT(m_refresh.count(), 1, kAnswerTimeoutMs);
-        const QByteArray newAccess = token("access-new");
+        const QByteArray newAccess = secret("access-new");
         TokenSet response = tokenSet(newAccess, QByteArray(), now() - 1); // expired at once
         response.scopes.clear(); // omitted: the scopes granted before stay
         m_refresh.answer(response);
@@ -303,7 +288,7 @@ private slots:
     {
         makeProvider();
         QSignalSpy states(m_provider.get(), &TokenProvider::stateChanged);
-        STEP(signIn(tokenSet(token("access"), token("refresh"), now() - 1'000)));
+        STEP(signIn(tokenSet(secret("access"), secret("refresh"), now() - 1'000)));
         const Answers answers = ask(20);
         QTRY_COMPARE_WITH_TIMEOUT(m_refresh.count(), 1, kAnswerTimeoutMs);
         m_refresh.answer(Error::make(Error::Kind::Unauthorized,
@@ -329,8 +314,8 @@ private slots:
     void transportErrorFailsTheCallsButKeepsTheTokens()
     {
         makeProvider();
-        const QByteArray refresh = token("refresh");
-        STEP(signIn(tokenSet(token("access"), refresh, now() - 1'000)));
+        const QByteArray refresh = secret("refresh");
+        STEP(signIn(tokenSet(secret("access"), refresh, now() - 1'000)));
         Answers answers = ask(3);
         QTRY_COMPARE_WITH_TIMEOUT(m_refresh.count(), 1, kAnswerTimeoutMs);
         const QString sentence = u"The authorization server https://github.com is unreachable."_qs;
@@ -344,7 +329,7 @@ private slots:
         answers = ask();
         QTRY_COMPARE_WITH_TIMEOUT(m_refresh.count(), 2, kAnswerTimeoutMs);
         QCOMPARE(m_refresh.calls->back().refreshToken, refresh);
-        const QByteArray newAccess = token("access-new");
+        const QByteArray newAccess = secret("access-new");
         m_refresh.answer(tokenSet(newAccess, QByteArray(), now() + 3'600'000));
         QTRY_COMPARE_WITH_TIMEOUT(answers.count(), 1, kAnswerTimeoutMs);
         QVERIFY(answers.allAre(newAccess));
@@ -354,8 +339,8 @@ private slots:
     {
         // Saved tokens expiring within the margin, read from the keychain on first use.
         makeProvider();
-        const QByteArray access = token("access");
-        TokenSet saved = tokenSet(access, token("refresh"), now() + 30'000);
+        const QByteArray access = secret("access");
+        TokenSet saved = tokenSet(access, secret("refresh"), now() + 30'000);
         saved.issuer = kIssuer;
         saved.resource = m_provider->resource();
         std::optional<Result<void>> written;
@@ -373,8 +358,8 @@ private slots:
     void invalidateOfTheSameTokenTwentyTimesRefreshesOnce()
     {
         makeProvider();
-        const QByteArray access = token("access");
-        STEP(signIn(tokenSet(access, token("refresh"), now() + 3'600'000)));
+        const QByteArray access = secret("access");
+        STEP(signIn(tokenSet(access, secret("refresh"), now() + 3'600'000)));
         // 20 calls got a 401 with the same token, and each asks again.
         Answers answers;
         for (int i = 0; i < 20; ++i) {
@@ -382,7 +367,7 @@ private slots:
             m_provider->accessToken(answers.callback());
         }
         QTRY_COMPARE_WITH_TIMEOUT(m_refresh.count(), 1, kAnswerTimeoutMs);
-        const QByteArray newAccess = token("access-new");
+        const QByteArray newAccess = secret("access-new");
         m_refresh.answer(tokenSet(newAccess, QByteArray(), now() + 3'600'000));
         QTRY_COMPARE_WITH_TIMEOUT(answers.count(), 20, kAnswerTimeoutMs);
         QVERIFY(answers.allAre(newAccess));
@@ -398,12 +383,12 @@ private slots:
     void invalidateDuringARefreshJoinsIt()
     {
         makeProvider();
-        const QByteArray access = token("access");
-        STEP(signIn(tokenSet(access, token("refresh"), now() - 1'000)));
+        const QByteArray access = secret("access");
+        STEP(signIn(tokenSet(access, secret("refresh"), now() - 1'000)));
         const Answers answers = ask();
         QTRY_COMPARE_WITH_TIMEOUT(m_refresh.count(), 1, kAnswerTimeoutMs);
         m_provider->invalidate(access); // the token being replaced right now
-        const QByteArray newAccess = token("access-new");
+        const QByteArray newAccess = secret("access-new");
         m_refresh.answer(tokenSet(newAccess, QByteArray(), now() + 3'600'000));
         QTRY_COMPARE_WITH_TIMEOUT(answers.count(), 1, kAnswerTimeoutMs);
         const Answers later = ask();
@@ -415,14 +400,14 @@ private slots:
     void proactiveTimerRefreshesBeforeExpiry()
     {
         makeProvider();
-        const QByteArray newAccess = token("access-new");
-        const QByteArray newRefresh = token("refresh-new");
+        const QByteArray newAccess = secret("access-new");
+        const QByteArray newRefresh = secret("refresh-new");
         *m_refresh.responder = [=](const QByteArray &) -> Result<TokenSet> {
             return tokenSet(newAccess, newRefresh, now() + 3'600'000);
         };
         m_provider->setRefreshMarginMs(500);
         const qint64 expiresAt = now() + 1'500;
-        STEP(signIn(tokenSet(token("access"), token("refresh"), expiresAt)));
+        STEP(signIn(tokenSet(secret("access"), secret("refresh"), expiresAt)));
 
         // Nobody asks: the timer refreshes, before the token expires.
         QTRY_COMPARE_WITH_TIMEOUT(m_refresh.count(), 1, kAnswerTimeoutMs);
@@ -442,7 +427,7 @@ private slots:
     {
         makeProvider();
         const qint64 expiresAt = now() + 300;
-        STEP(signIn(tokenSet(token("access"), QByteArray(), expiresAt)));
+        STEP(signIn(tokenSet(secret("access"), QByteArray(), expiresAt)));
         QTRY_VERIFY_WITH_TIMEOUT(now() > expiresAt + 200, kAnswerTimeoutMs);
         QCOMPARE(m_refresh.count(), 0);
         // Expired, and nothing to refresh it with: sign in again.
@@ -466,15 +451,15 @@ private slots:
     void signInAnswersTheCallsWaitingForIt()
     {
         makeProvider();
-        STEP(signIn(tokenSet(token("access-old"), token("refresh-old"), now() - 1'000)));
+        STEP(signIn(tokenSet(secret("access-old"), secret("refresh-old"), now() - 1'000)));
         const Answers answers = ask(3);
         QTRY_COMPARE_WITH_TIMEOUT(m_refresh.count(), 1, kAnswerTimeoutMs);
-        const QByteArray access = token("access-signed-in");
-        STEP(signIn(tokenSet(access, token("refresh-signed-in"), now() + 3'600'000)));
+        const QByteArray access = secret("access-signed-in");
+        STEP(signIn(tokenSet(access, secret("refresh-signed-in"), now() + 3'600'000)));
         QTRY_COMPARE_WITH_TIMEOUT(answers.count(), 3, kAnswerTimeoutMs);
         QVERIFY(answers.allAre(access));
         // The overtaken refresh answers late: ignored.
-        m_refresh.answer(tokenSet(token("access-stale"), token("refresh-stale"), now() + 1));
+        m_refresh.answer(tokenSet(secret("access-stale"), secret("refresh-stale"), now() + 1));
         const Answers later = ask();
         QTRY_COMPARE_WITH_TIMEOUT(later.count(), 1, kAnswerTimeoutMs);
         QVERIFY(later.allAre(access));
@@ -483,7 +468,7 @@ private slots:
     void signOutForgetsTheTokensEverywhere()
     {
         makeProvider();
-        STEP(signIn(tokenSet(token("access"), token("refresh"), now() + 3'600'000)));
+        STEP(signIn(tokenSet(secret("access"), secret("refresh"), now() + 3'600'000)));
         std::optional<Result<void>> removed;
         m_provider->signOut([&removed](Result<void> result) { removed = result; });
         QTRY_VERIFY_WITH_TIMEOUT(removed.has_value(), kAnswerTimeoutMs);
@@ -501,15 +486,15 @@ private slots:
     {
         makeProvider();
         m_provider->setRefreshTimeoutMs(300);
-        STEP(signIn(tokenSet(token("access"), token("refresh"), now() - 1'000)));
+        STEP(signIn(tokenSet(secret("access"), secret("refresh"), now() - 1'000)));
         const Answers answers = ask(2);
         QTRY_COMPARE_WITH_TIMEOUT(answers.count(), 2, kAnswerTimeoutMs);
         QVERIFY(answers.allFailWith(Error::Kind::Timeout, u"did not answer a token refresh"_qs));
         QCOMPARE(m_provider->state(), TokenProvider::State::SignedIn);
 
         // Its answer, should it come after all, is still taken: a rotated token is not lost.
-        const QByteArray newRefresh = token("refresh-late");
-        const QByteArray newAccess = token("access-late");
+        const QByteArray newRefresh = secret("refresh-late");
+        const QByteArray newAccess = secret("access-late");
         m_refresh.answer(tokenSet(newAccess, newRefresh, now() + 3'600'000));
         STEP(expectStoredRefreshToken(newRefresh));
         const Answers later = ask();
@@ -521,7 +506,7 @@ private slots:
     void tokensOfAnotherResourceAreRefused()
     {
         makeProvider();
-        TokenSet other = tokenSet(token("access"), token("refresh"), now() + 3'600'000);
+        TokenSet other = tokenSet(secret("access"), secret("refresh"), now() + 3'600'000);
         other.resource = u"https://elsewhere.example.com/mcp"_qs;
         std::optional<Result<void>> saved;
         m_provider->setTokens(other, [&saved](Result<void> result) { saved = result; });
@@ -534,13 +519,13 @@ private slots:
     void destroyingTheProviderAnswersWaitingCalls()
     {
         makeProvider();
-        STEP(signIn(tokenSet(token("access"), token("refresh"), now() - 1'000)));
+        STEP(signIn(tokenSet(secret("access"), secret("refresh"), now() - 1'000)));
         const Answers answers = ask(2);
         QTRY_COMPARE_WITH_TIMEOUT(m_refresh.count(), 1, kAnswerTimeoutMs);
         m_provider.reset();
         QTRY_COMPARE_WITH_TIMEOUT(answers.count(), 2, kAnswerTimeoutMs);
         QVERIFY(answers.allFailWith(Error::Kind::Cancelled, kServer));
-        m_refresh.answer(tokenSet(token("access-late"), QByteArray(), 0)); // no crash
+        m_refresh.answer(tokenSet(secret("access-late"), QByteArray(), 0)); // no crash
     }
 };
 

@@ -6,7 +6,8 @@
 #include "oauth/TokenStore.h"
 #include "store/SecretStore.h"
 
-#include "LogWatch.h"
+#include "AsyncAnswer.h"
+#include "WatchedSecrets.h"
 
 #include <QCoreApplication>
 #include <QLoggingCategory>
@@ -23,36 +24,8 @@ using namespace mcpbroker::oauth;
 
 namespace {
 
-constexpr int kAnswerTimeoutMs = 20'000;
 const QString kIssuer = u"https://auth.example.com/tenant-7"_qs;
 const QString kResource = u"https://mcp.example.com/mcp"_qs;
-
-// Every log line of the process is checked against the secrets a test registers.
-LogWatch g_logWatch;
-
-QByteArray secret(const char *what)
-{
-    return g_logWatch.newSecret(what);
-}
-
-// One asynchronous answer.
-template<typename T>
-struct Answer
-{
-    std::shared_ptr<std::optional<Result<T>>> result = std::make_shared<std::optional<Result<T>>>();
-    std::shared_ptr<int> calls = std::make_shared<int>(0);
-
-    std::function<void(Result<T>)> callback()
-    {
-        return [result = result, calls = calls](Result<T> value) {
-            ++*calls;
-            *result = std::move(value);
-        };
-    }
-    bool answered() const { return result->has_value(); }
-    const Result<T> &get() const { return **result; }
-    QString message() const { return get().ok() ? QString() : get().error().message; }
-};
 
 // JSON written with ' for " (moc mis-reads raw string literals holding braces).
 QByteArray json(const char *text)
@@ -87,16 +60,6 @@ void compareTokens(const TokenSet &actual, const TokenSet &expected)
 #define REQUIRE_TEST_KEYRING() \
     if (!m_haveTestKeyring) \
         QSKIP("needs tests/keyring/with-keyring.sh (a private bus with gnome-keyring)");
-
-// A helper that checks with QVERIFY/QCOMPARE returns early on failure; so does its caller.
-#define STEP(call) \
-    do { \
-        call; \
-        if (QTest::currentTestFailed()) \
-            return; \
-    } while (false)
-
-#define WAIT_FOR(answer) QTRY_VERIFY_WITH_TIMEOUT((answer).answered(), kAnswerTimeoutMs)
 
 class TestTokenStore : public QObject
 {

@@ -187,6 +187,21 @@ QUrl BrokerProcess::statusUrl() const
     return QUrl(QStringLiteral("http://127.0.0.1:%1/status").arg(m_port));
 }
 
+QJsonObject BrokerProcess::serverStatus(const QString &name) const
+{
+    McpHttp http;
+    const HttpResult answer = http.get(statusUrl(), authorization());
+    const QJsonArray servers = QJsonDocument::fromJson(answer.body)
+                                       .object()
+                                       .value(QStringLiteral("servers"))
+                                       .toArray();
+    for (const QJsonValue &server : servers) {
+        if (server[QStringLiteral("name")].toString() == name)
+            return server.toObject();
+    }
+    return {};
+}
+
 bool BrokerProcess::waitForServerStates(const QMap<QString, QString> &wanted, int timeoutMs,
                                         QString *lastStatus)
 {

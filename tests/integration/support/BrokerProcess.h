@@ -97,6 +97,10 @@ public:
     QUrl serverEndpoint(const QString &name) const; // /mcp/<name>
     QUrl statusUrl() const;                         // /status
 
+    // The entry of server `name` in one GET /status (with the default grant; no waiting), or
+    // an empty object.
+    QJsonObject serverStatus(const QString &name) const;
+
     // Polls GET /status (QTRY-style) until every named server has the given state
     // ("ready", "failed", …). On failure `lastStatus` holds the last answer.
     bool waitForServerStates(const QMap<QString, QString> &wanted, int timeoutMs,
