@@ -57,19 +57,6 @@ QByteArray configFor(const QUrl &upstream)
             .toJson();
 }
 
-QString resultText(const QJsonObject &response)
-{
-    QStringList texts;
-    for (const QJsonValue &block : response["result"].toObject()["content"].toArray())
-        texts << block.toObject()["text"].toString();
-    return texts.join(QLatin1Char('\n'));
-}
-
-bool isToolError(const QJsonObject &response)
-{
-    return response["result"].toObject()["isError"].toBool();
-}
-
 void click(QWidget *dialog, const QString &buttonName)
 {
     auto *button = dialog->findChild<QPushButton *>(buttonName);
@@ -273,8 +260,8 @@ void TestTrayController::toolCallAllowedOnceRuns()
 {
     answerToolCallsWith(QStringLiteral("allowOnce"));
     const QJsonObject response = callEcho(QStringLiteral("hello tray"));
-    QVERIFY2(!isToolError(response), qPrintable(resultText(response)));
-    QCOMPARE(resultText(response), QStringLiteral("alpha: hello tray"));
+    QVERIFY2(!isToolError(response), qPrintable(toolResultText(response)));
+    QCOMPARE(toolResultText(response), QStringLiteral("alpha: hello tray"));
     QCOMPARE(m_argumentsShown.size(), 1);
     QVERIFY2(m_argumentsShown.first().contains(QStringLiteral("text: \"hello tray\"")),
              qPrintable(m_argumentsShown.first()));
@@ -285,8 +272,8 @@ void TestTrayController::toolCallDeniedIsRefused()
     answerToolCallsWith(QStringLiteral("deny"));
     const QJsonObject response = callEcho(QStringLiteral("no"));
     QVERIFY(isToolError(response));
-    QVERIFY2(!resultText(response).contains(QStringLiteral("alpha: no")),
-             qPrintable(resultText(response)));
+    QVERIFY2(!toolResultText(response).contains(QStringLiteral("alpha: no")),
+             qPrintable(toolResultText(response)));
     QCOMPARE(m_argumentsShown.size(), 1);
 }
 
@@ -303,7 +290,7 @@ void TestTrayController::alwaysAllowAddsARuleAndStopsAsking()
 {
     answerToolCallsWith(QStringLiteral("allowAlways"));
     QJsonObject response = callEcho(QStringLiteral("first"));
-    QVERIFY2(!isToolError(response), qPrintable(resultText(response)));
+    QVERIFY2(!isToolError(response), qPrintable(toolResultText(response)));
 
     QFile config(m_configPath);
     QVERIFY(config.open(QIODevice::ReadOnly));
@@ -317,7 +304,7 @@ void TestTrayController::alwaysAllowAddsARuleAndStopsAsking()
 
     QSignalSpy asked(m_broker.get(), &Broker::toolCallApprovalRequested);
     response = callEcho(QStringLiteral("second"));
-    QVERIFY2(!isToolError(response), qPrintable(resultText(response)));
+    QVERIFY2(!isToolError(response), qPrintable(toolResultText(response)));
     QCOMPARE(asked.count(), 0);
 }
 

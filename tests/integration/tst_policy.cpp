@@ -50,19 +50,6 @@ QByteArray configFor(const QUrl &upstream)
             .toJson();
 }
 
-QString resultText(const QJsonObject &response)
-{
-    QStringList texts;
-    for (const QJsonValue &block : response["result"].toObject()["content"].toArray())
-        texts << block.toObject()["text"].toString();
-    return texts.join(QLatin1Char('\n'));
-}
-
-bool isToolError(const QJsonObject &response)
-{
-    return response["result"].toObject()["isError"].toBool();
-}
-
 } // namespace
 
 class TestPolicy : public QObject
@@ -152,15 +139,15 @@ void TestPolicy::deniedToolIsHiddenAndRefused()
                                         {{"name", "alpha__test_simple_text"}}, id);
     const QJsonObject response = call.response(id);
     QVERIFY2(isToolError(response), qPrintable(call.describe()));
-    QVERIFY2(resultText(response).contains(QStringLiteral("Denied by policy rule 1")),
-             qPrintable(resultText(response)));
+    QVERIFY2(toolResultText(response).contains(QStringLiteral("Denied by policy rule 1")),
+             qPrintable(toolResultText(response)));
 }
 
 void TestPolicy::argumentRuleAllowsMatchingCall()
 {
     const QJsonObject response = callEcho(QStringLiteral("public notes"));
-    QVERIFY2(!isToolError(response), qPrintable(resultText(response)));
-    QCOMPARE(resultText(response), QStringLiteral("alpha: public notes"));
+    QVERIFY2(!isToolError(response), qPrintable(toolResultText(response)));
+    QCOMPARE(toolResultText(response), QStringLiteral("alpha: public notes"));
 }
 
 void TestPolicy::askFailsAtOnceWithoutApprover()
@@ -168,8 +155,8 @@ void TestPolicy::askFailsAtOnceWithoutApprover()
     QSignalSpy asked(m_broker.get(), &Broker::toolCallApprovalRequested);
     const QJsonObject response = callEcho(QString::fromLatin1(kSecretArgument));
     QVERIFY(isToolError(response));
-    QVERIFY2(resultText(response).contains(QStringLiteral("no tray icon")),
-             qPrintable(resultText(response)));
+    QVERIFY2(toolResultText(response).contains(QStringLiteral("no tray icon")),
+             qPrintable(toolResultText(response)));
     QCOMPARE(asked.count(), 0);
 }
 
@@ -186,8 +173,8 @@ void TestPolicy::askApprovedInTrayRunsTheCall()
     const QJsonObject response = callEcho(QString::fromLatin1(kSecretArgument));
     disconnect(connection);
     QCOMPARE(askedTool, QStringLiteral("echo"));
-    QVERIFY2(!isToolError(response), qPrintable(resultText(response)));
-    QCOMPARE(resultText(response),
+    QVERIFY2(!isToolError(response), qPrintable(toolResultText(response)));
+    QCOMPARE(toolResultText(response),
              QStringLiteral("alpha: ") + QString::fromLatin1(kSecretArgument));
     QVERIFY(m_broker->pendingApprovals().isEmpty());
 }
@@ -201,8 +188,8 @@ void TestPolicy::askDeclinedInTrayRefusesTheCall()
     const QJsonObject response = callEcho(QStringLiteral("private plans"));
     disconnect(connection);
     QVERIFY(isToolError(response));
-    QVERIFY2(resultText(response).contains(QStringLiteral("declined")),
-             qPrintable(resultText(response)));
+    QVERIFY2(toolResultText(response).contains(QStringLiteral("declined")),
+             qPrintable(toolResultText(response)));
 }
 
 void TestPolicy::auditLogHasOneLinePerCallAndNoSecret()

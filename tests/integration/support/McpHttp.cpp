@@ -420,4 +420,17 @@ std::unique_ptr<EventStream> McpHttp::openEventStream(const McpSession &session)
     return std::make_unique<EventStream>(m_network.get(request));
 }
 
+QString toolResultText(const QJsonObject &response)
+{
+    QStringList texts;
+    for (const QJsonValue &block : response["result"].toObject()["content"].toArray())
+        texts << block.toObject()["text"].toString();
+    return texts.join(QLatin1Char('\n'));
+}
+
+bool isToolError(const QJsonObject &response)
+{
+    return response["result"].toObject()["isError"].toBool();
+}
+
 } // namespace mcpbroker::integration

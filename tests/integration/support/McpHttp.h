@@ -35,6 +35,10 @@ struct HttpResult
     QString describe() const; // for failure messages
 };
 
+// A tools/call response: the text of its content blocks joined by '\n', and its isError flag.
+QString toolResultText(const QJsonObject &response);
+bool isToolError(const QJsonObject &response);
+
 // An MCP session opened on one endpoint by McpHttp::open.
 struct McpSession
 {
