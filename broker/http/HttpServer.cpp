@@ -59,6 +59,10 @@ Result<void> HttpServer::listen(quint16 port)
     auto acceptAll = [this](QTcpServer *server) {
         while (server->hasPendingConnections()) {
             QTcpSocket *socket = server->nextPendingConnection();
+            // A response goes out in several small writes (headers, SSE events, the last
+            // chunk): with Nagle's algorithm each later one waits for the client's delayed
+            // ACK, about 40 ms per call on loopback (bench/README.md).
+            socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
             auto *connection = new HttpConnection(socket, d->handler, d->options, this);
             d->connections.insert(connection);
             connect(connection, &HttpConnection::closed, this,
