@@ -7,22 +7,6 @@
 
 namespace mcpbroker::integration {
 
-namespace {
-
-QJsonObject lastJsonObject(const QByteArray &text)
-{
-    QJsonDocument document = QJsonDocument::fromJson(text);
-    if (!document.isObject()) {
-        const qsizetype first = text.indexOf('{');
-        const qsizetype last = text.lastIndexOf('}');
-        if (first >= 0 && last > first)
-            document = QJsonDocument::fromJson(text.mid(first, last - first + 1));
-    }
-    return document.object();
-}
-
-} // namespace
-
 QStringList LocalOAuthClientRun::tools() const
 {
     QStringList names;
@@ -115,7 +99,7 @@ LocalOAuthClientRun finishLocalOAuthClient(PeerProcess &process,
 {
     LocalOAuthClientRun run;
     run.process = process.finish(options.timeoutMs + 10'000);
-    run.output = lastJsonObject(run.process.out);
+    run.output = jsonObjectIn(run.process.out);
     return run;
 }
 

@@ -11,20 +11,6 @@ namespace mcpbroker::integration {
 
 namespace {
 
-QJsonObject jsonObjectIn(const QByteArray &text)
-{
-    // The whole output, or failing that the span from the first '{' to the last '}' (a peer
-    // may print a banner or warning around its JSON).
-    QJsonDocument document = QJsonDocument::fromJson(text);
-    if (!document.isObject()) {
-        const qsizetype first = text.indexOf('{');
-        const qsizetype last = text.lastIndexOf('}');
-        if (first >= 0 && last > first)
-            document = QJsonDocument::fromJson(text.mid(first, last - first + 1));
-    }
-    return document.object();
-}
-
 // The test's environment for a client peer, with the grant handed over for `url`'s origin.
 // Whatever the test itself was started with never stands in for it.
 QProcessEnvironment clientEnvironment(const QUrl &url, const QByteArray &bearerToken)

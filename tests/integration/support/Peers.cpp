@@ -5,6 +5,7 @@
 #include <QDirIterator>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonDocument>
 #include <QRandomGenerator>
 #include <QTcpServer>
 
@@ -159,6 +160,18 @@ QStringList filesContainingSecrets(const QString &directory, const QList<QByteAr
             found << path + QStringLiteral(": ") + leaks.join(QStringLiteral(", "));
     }
     return found;
+}
+
+QJsonObject jsonObjectIn(const QByteArray &output)
+{
+    QJsonDocument document = QJsonDocument::fromJson(output);
+    if (!document.isObject()) {
+        const qsizetype first = output.indexOf('{');
+        const qsizetype last = output.lastIndexOf('}');
+        if (first >= 0 && last > first)
+            document = QJsonDocument::fromJson(output.mid(first, last - first + 1));
+    }
+    return document.object();
 }
 
 } // namespace mcpbroker::integration

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QJsonObject>
 #include <QString>
 #include <QStringList>
 
@@ -46,5 +47,9 @@ QList<QByteArray> secretPieces(const QByteArray &secret);
 QStringList filesContainingSecrets(const QString &directory, const QList<QByteArray> &secrets);
 // The pieces of the secrets that `text` contains, for failure messages ("piece #n of secret #m").
 QStringList leakedPieces(const QByteArray &text, const QList<QByteArray> &secrets);
+
+// The JSON object a peer printed: its whole output, or failing that the span from the first '{'
+// to the last '}' (a peer may print a banner or warning around its JSON). Empty if none.
+QJsonObject jsonObjectIn(const QByteArray &output);
 
 } // namespace mcpbroker::integration
