@@ -26,10 +26,6 @@ die() {
     exit 1
 }
 
-absolute_or_empty() {
-    case ${1-} in /*) printf '%s' "$1" ;; esac
-}
-
 prefix=$HOME/.local
 build_dir=$source_dir/build
 autostart=keep
@@ -57,12 +53,8 @@ case $prefix in
 *$'\n'* | *=*) die "The install folder \"$prefix\" cannot hold a newline or '=' (desktop entries cannot start a program there): choose another --prefix." ;;
 esac
 
-data_home=$(absolute_or_empty "${XDG_DATA_HOME-}")
-data_home=${data_home:-$HOME/.local/share}
-config_home=$(absolute_or_empty "${XDG_CONFIG_HOME-}")
-config_home=${config_home:-$HOME/.config}
-manifest=$data_home/mcp-broker/install-manifest.txt
-autostart_entry=$config_home/autostart/mcp-broker.desktop
+# shellcheck source=installer/user-paths.sh
+. "$here/user-paths.sh"
 binary=$prefix/bin/mcp-broker
 
 # ---- Desktop Entry spec escapes (the same as ui/Autostart.cpp: keep the two in step) ----

@@ -14,10 +14,6 @@ usage() {
     sed -n '2,10s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
-absolute_or_empty() {
-    case ${1-} in /*) printf '%s' "$1" ;; esac
-}
-
 keep_autostart=false
 while [ $# -gt 0 ]; do
     case $1 in
@@ -27,12 +23,8 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-data_home=$(absolute_or_empty "${XDG_DATA_HOME-}")
-data_home=${data_home:-$HOME/.local/share}
-config_home=$(absolute_or_empty "${XDG_CONFIG_HOME-}")
-config_home=${config_home:-$HOME/.config}
-manifest=$data_home/mcp-broker/install-manifest.txt
-autostart_entry=$config_home/autostart/mcp-broker.desktop
+# shellcheck source=installer/user-paths.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/user-paths.sh"
 
 # Our entry, not a Hidden=true override of one installed for everyone (that one stays off).
 if ! $keep_autostart && [ -f "$autostart_entry" ] && ! grep -qx 'Hidden=true' "$autostart_entry"; then
