@@ -64,6 +64,16 @@ QStringList StatusReport::lines(const json &status, const QDateTime &now)
 {
     QStringList lines = {QStringLiteral("MCP Broker %1 is running: %2")
                                  .arg(text(status, "version"), text(status, "endpoint"))};
+    // The broker's own trouble (a config file it set aside, grants it could not read) comes
+    // first: it explains why servers may be missing from the table below.
+    if (const auto problems = status.find("problems");
+        problems != status.end() && problems->is_array()) {
+        for (const json &problem : *problems) {
+            if (problem.is_string())
+                lines.append(QStringLiteral("Problem: %1")
+                                     .arg(QString::fromStdString(problem.get<std::string>())));
+        }
+    }
     const json &servers = status["servers"];
     if (servers.empty()) {
         lines.append(ServerListing::noServersHint());

@@ -13,11 +13,12 @@ namespace mcpbroker::app {
 
 // What `status` makes of a running broker's GET /status answer:
 // {"version", "endpoint", "servers": [{"name", "state", "tools", "error", and for OAuth servers
-// "signIn" and "tokenExpiresAt"}]}. Pure; `now` decides how an expiry is written.
+// "signIn" and "tokenExpiresAt"}], "problems": [sentence]}. Pure; `now` decides how an expiry
+// is written.
 namespace StatusReport {
 // The answer, or nullopt when it is not one of MCP Broker's.
 std::optional<nlohmann::json> parse(const QByteArray &body);
-// A line about the broker, then a table of its servers (a SIGN-IN column when one signs in
+// A line about the broker, a "Problem: …" line per problem, then a table of its servers (a SIGN-IN column when one signs in
 // with OAuth).
 QStringList lines(const nlohmann::json &status, const QDateTime &now);
 // "signed in, expires 14:05" (local time; a date too when not today), "needs sign-in",

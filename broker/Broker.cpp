@@ -12,6 +12,7 @@
 #include "mcp/JsonRpc.h"
 #include "oauth/BrowserLauncher.h"
 #include "oauth/UpstreamAuthorization.h"
+#include "store/AtomicFile.h"
 #include "store/AuditLog.h"
 #include "store/ConfigStore.h"
 #include "store/SecretBytes.h"
@@ -135,9 +136,13 @@ struct Broker::Private
     QTimer reloadTimer;
     QByteArray configDigest; // of the file as last applied; other files in its folder change too
     bool paused = false;
+    QString configProblem; // why the config file is not in use, while it is not
+    QString grantsProblem; // why the grants file was set aside at start
 
     void watchConfig();
     void reloadConfig();
+    void startWithoutConfig(const Error &why);
+    Result<void> startGrants();
     json statusReport() const;
     oauth::UpstreamAuthorization *authorizationOf(const QString &serverName, Error *error) const;
     Result<void> allowFromNowOn(const gateway::ApprovalRequest &request);
@@ -196,13 +201,10 @@ Broker::~Broker()
 Result<void> Broker::start()
 {
     auto config = store::ConfigStore(d->options.configPath).load();
-    if (!config)
-        return config.error();
-    d->config = config.value();
+    if (config)
+        d->config = config.value();
     d->configDigest = fileDigest(d->options.configPath);
     d->access->setPolicy(gateway::ToolPolicy(d->config.policy));
-    if (auto grants = d->grants->start(true); !grants)
-        return grants;
 
     d->endpoint = std::make_unique<gateway::LocalEndpoint>(
             d->router.get(), d->grants.get(), d->authorizationServer.get(),
@@ -211,10 +213,57 @@ Result<void> Broker::start()
     d->router->setTransport(d->endpoint->transport());
     if (auto listening = d->endpoint->listen(d->options.port.value_or(d->config.port)); !listening)
         return listening;
+    // Only a broker that runs sets files aside. Requests wait for the grants (whenReady).
+    if (!config)
+        d->startWithoutConfig(config.error());
+    if (auto grants = d->startGrants(); !grants)
+        return grants;
     qCInfo(lcGateway).noquote() << "Serving" << endpointUrl().toString() << "with"
                                 << d->config.servers.size() << "configured server(s)";
     d->registry->apply(d->config.servers);
     d->watchConfig();
+    return {};
+}
+
+// A config file that cannot be used does not keep the broker from starting: it serves with no
+// servers, says why (log, status), keeps a copy of the file and leaves the file itself alone,
+// so that the user can fix it; the watcher applies it once it is valid.
+void Broker::Private::startWithoutConfig(const Error &why)
+{
+    configProblem = why.message + QStringLiteral(" Until then it runs without servers");
+    const QFileInfo file(options.configPath);
+    if (!file.isFile() || !file.isReadable()) {
+        configProblem += QLatin1Char('.'); // nothing to keep a copy of
+    } else if (const auto copy = store::AtomicFile::keepCorruptCopy(options.configPath); copy) {
+        configProblem += QStringLiteral("; a copy of the file is kept as %1.")
+                                 .arg(QDir::toNativeSeparators(copy.value()));
+    } else {
+        configProblem += QStringLiteral(" (no copy of the file could be kept: %1)")
+                                 .arg(copy.error().message);
+    }
+    qCWarning(lcStore).noquote() << configProblem;
+}
+
+// A damaged grants file is moved aside (the copy keeps every byte) and the broker starts with
+// no local grants: clients are refused until they are granted again, or until the user puts
+// the fixed file back. Left in place it would block every new grant as well.
+Result<void> Broker::Private::startGrants()
+{
+    const auto started = grants->start(true);
+    if (started)
+        return {};
+    qCWarning(lcGateway).noquote() << started.error().message;
+    const QString path = gateway::ClientGrants::grantsPathFor(options.configPath);
+    const auto copy = store::AtomicFile::keepCorruptCopy(path);
+    if (!copy || !QFile::remove(path) || !grants->start(true))
+        return started; // still there: nothing to serve clients with
+    grantsProblem
+            = QStringLiteral("The grants file %1 is damaged: MCP Broker moved it to %2 and "
+                             "started without local grants. Grant each client again "
+                             "(`mcp-broker grant create`, or sign in again), or fix the "
+                             "copy and move it back.")
+                      .arg(QDir::toNativeSeparators(path), QDir::toNativeSeparators(copy.value()));
+    qCWarning(lcGateway).noquote() << grantsProblem;
     return {};
 }
 
@@ -243,9 +292,15 @@ void Broker::Private::reloadConfig()
     configDigest = digest;
     auto loaded = store::ConfigStore(options.configPath).load();
     if (!loaded) {
-        qCWarning(lcStore).noquote() << loaded.error().message << "Keeping the previous servers.";
+        configProblem = loaded.error().message
+                + QStringLiteral(" MCP Broker keeps the servers it had until then.");
+        qCWarning(lcStore).noquote() << configProblem;
+        Q_EMIT q->serverStatusChanged(QString());
         return;
     }
+    if (!configProblem.isEmpty())
+        qCInfo(lcStore).noquote() << "The config file" << options.configPath << "is in use again";
+    configProblem.clear();
     if (loaded.value().port != config.port && !options.port)
         qCWarning(lcStore)
                 << "The port changed in the configuration; restart MCP Broker to use it.";
@@ -306,9 +361,13 @@ json Broker::Private::statusReport() const
                     : json();
         }
     }
+    json problems = json::array();
+    for (const QString &problem : q->problems())
+        problems.push_back(toStd(problem));
     return {{"version", MCPB_VERSION},
             {"endpoint", toStd(q->endpointUrl().toString())},
-            {"servers", std::move(servers)}};
+            {"servers", std::move(servers)},
+            {"problems", std::move(problems)}};
 }
 
 Result<void> Broker::checkServerName(const QString &name)
@@ -325,6 +384,16 @@ void Broker::applyConfigNow()
 {
     if (d->endpoint)
         d->reloadConfig();
+}
+
+QStringList Broker::problems() const
+{
+    QStringList problems;
+    for (const QString &problem : {d->configProblem, d->grantsProblem}) {
+        if (!problem.isEmpty())
+            problems.append(problem);
+    }
+    return problems;
 }
 
 quint16 Broker::port() const

@@ -5,6 +5,7 @@
 #include <QList>
 #include <QObject>
 #include <QString>
+#include <QStringList>
 #include <QUrl>
 
 #include <functional>
@@ -28,7 +29,8 @@ struct ConsentRequest;
 //
 //   http://127.0.0.1:<port>/mcp           every enabled upstream, names namespaced
 //   http://127.0.0.1:<port>/mcp/<server>  one upstream, names as the upstream gives them
-//   http://127.0.0.1:<port>/status        JSON: {"version", "endpoint", "servers": [ServerStatus]}
+//   http://127.0.0.1:<port>/status        JSON: {"version", "endpoint", "servers": [ServerStatus],
+//                                          "problems": [sentence]}
 //
 // It watches the configuration file and applies changes (servers added, removed, edited)
 // without a restart; a change of port needs one.
@@ -83,9 +85,15 @@ public:
     ~Broker() override;
 
     // Loads the configuration and binds the endpoint. Fails with a sentence the user can act
-    // on: a corrupt config file (left untouched), a port already in use. Upstreams connect in
-    // the background; their credentials come from the keychain.
+    // on: a port already in use. A config file that cannot be used does not stop it: it runs
+    // with no servers, leaves the file as it is, keeps a copy next to it
+    // ("config.json.corrupt-<time>") and says so in problems(); the file is applied once fixed.
+    // A damaged grants file is moved aside the same way. Upstreams connect in the background;
+    // their credentials come from the keychain.
     Result<void> start();
+    // What keeps the broker from working as configured (a corrupt config or grants file), one
+    // sentence each for the user; empty when all is well. In /status as "problems".
+    QStringList problems() const;
 
     // What a server name and URL must look like: the same checks as `mcp-broker add`, with the
     // same sentences, for a dialog to show while the user types.

@@ -170,6 +170,8 @@ void Upstream::start(Headers headers)
     options.url = m_config.url;
     options.headers = m_headers;
     options.requestTimeoutMs = m_config.requestTimeoutMs;
+    // A server that takes longer to answer initialize than any request may take is not coming.
+    options.connectTimeoutMs = std::min(options.connectTimeoutMs, m_config.requestTimeoutMs);
     // The broker passes sampling and elicitation requests on to the downstream client that made
     // the call; it says no for a client that cannot answer them.
     options.capabilities = {{"sampling", json::object()}, {"elicitation", json::object()}};

@@ -73,7 +73,7 @@ Result<void> HttpServer::listen(quint16 port)
     auto *ipv4 = new QTcpServer(this);
     if (!ipv4->listen(QHostAddress::LocalHost, port)) {
         Error error = Error::make(Error::Kind::Generic, listenError(*ipv4, port));
-        qCWarning(lcHttp).noquote() << error.message;
+        qCDebug(lcHttp).noquote() << error.message; // the caller reports it
         delete ipv4;
         return error;
     }

@@ -199,6 +199,11 @@ Result<void> write(const QString &path, const QByteArray &contents)
 
 Result<QString> backup(const QString &path)
 {
+    return backup(path, QStringLiteral("bak"));
+}
+
+Result<QString> backup(const QString &path, const QString &tag)
+{
     const QFileInfo info(path);
     if (!info.exists())
         return QString();
@@ -218,7 +223,7 @@ Result<QString> backup(const QString &path)
     }
     source.close();
 
-    const QString base = info.absoluteFilePath() + QStringLiteral(".bak-")
+    const QString base = info.absoluteFilePath() + QLatin1Char('.') + tag + QLatin1Char('-')
             + QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss"));
     QString backupPath = base;
     for (int suffix = 1; QFileInfo::exists(backupPath); ++suffix) {
@@ -234,6 +239,24 @@ Result<QString> backup(const QString &path)
         return written.error();
     qCInfo(lcStore) << "Backed up" << path << "to" << backupPath;
     return backupPath;
+}
+
+Result<QString> keepCorruptCopy(const QString &path)
+{
+    const QFileInfo info(path);
+    QFile file(path);
+    if (file.open(QIODevice::ReadOnly)) {
+        const QByteArray contents = file.readAll();
+        const QStringList earlier = info.absoluteDir().entryList(
+                {info.fileName() + QStringLiteral(".corrupt-*")}, QDir::Files, QDir::Name);
+        for (const QString &name : earlier) {
+            QFile copy(info.absoluteDir().filePath(name));
+            if (copy.size() == contents.size() && copy.open(QIODevice::ReadOnly)
+                && copy.readAll() == contents)
+                return copy.fileName();
+        }
+    }
+    return backup(path, QStringLiteral("corrupt"));
 }
 
 Result<void> makePrivateDirectories(const QString &dir)

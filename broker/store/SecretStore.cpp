@@ -10,6 +10,14 @@
 
 #include <qt6keychain/keychain.h>
 
+#if defined(Q_OS_UNIX) && !defined(Q_OS_DARWIN)
+#include <QDBusConnection>
+#include <QDBusMessage>
+#include <QDBusPendingCallWatcher>
+#include <QDBusVariant>
+#endif
+
+#include <algorithm>
 #include <memory>
 
 namespace mcpbroker::store {
@@ -32,6 +40,15 @@ constexpr bool kChunkedEntries = false;
 constexpr bool kWriteBeforeRemove = true;
 #else
 constexpr bool kWriteBeforeRemove = false;
+#endif
+
+// libsecret reports a secret in a locked collection that it could not unlock (no prompter, or
+// the user dismissed the prompt) as missing: the Secret Service is asked whether its default
+// collection is locked, so that the user hears "locked" rather than "missing".
+#if defined(Q_OS_UNIX) && !defined(Q_OS_DARWIN)
+constexpr bool kCheckLockedOnNotFound = true;
+#else
+constexpr bool kCheckLockedOnNotFound = false;
 #endif
 
 enum class Operation { Read, Write, Remove };
@@ -118,6 +135,15 @@ Error mapJobError(QKeychain::Error code, const QString &errorString, Operation o
                                .arg(verb(operation), key, errorString));
 }
 
+Error lockedError(const QString &key)
+{
+    return Error::make(Error::Kind::KeychainLocked,
+                       QStringLiteral("The keychain is locked, so the secret '%1' cannot be "
+                                      "read. Unlock it (e.g. log in to your desktop keyring) and "
+                                      "try again.")
+                               .arg(key));
+}
+
 Error timeoutError(int timeoutMs)
 {
     return Error::make(Error::Kind::KeychainLocked,
@@ -178,6 +204,34 @@ void runJob(const Access &access, QKeychain::Job *job,
 using ReadCallback = SecretStore::ReadCallback;
 using DoneCallback = SecretStore::DoneCallback;
 
+// Answers whether the Secret Service's default collection is locked (false when it cannot
+// tell), on the event loop and within what is left of `access.deadline`.
+void askWhetherLocked(const Access &access, std::function<void(bool locked)> done)
+{
+#if defined(Q_OS_UNIX) && !defined(Q_OS_DARWIN)
+    QDBusMessage get = QDBusMessage::createMethodCall(
+            QStringLiteral("org.freedesktop.secrets"),
+            QStringLiteral("/org/freedesktop/secrets/aliases/default"),
+            QStringLiteral("org.freedesktop.DBus.Properties"), QStringLiteral("Get"));
+    get << QStringLiteral("org.freedesktop.Secret.Collection") << QStringLiteral("Locked");
+    const int timeoutMs = int(std::clamp<qint64>(access.deadline.remainingTime(), 1, 60'000));
+    auto *watcher = new QDBusPendingCallWatcher(
+            QDBusConnection::sessionBus().asyncCall(get, timeoutMs), access.owner);
+    QObject::connect(watcher, &QDBusPendingCallWatcher::finished, watcher,
+                     [watcher, done = std::move(done)] {
+                         watcher->deleteLater();
+                         const QDBusMessage reply = watcher->reply();
+                         done(reply.type() == QDBusMessage::ReplyMessage
+                              && !reply.arguments().isEmpty()
+                              && qvariant_cast<QDBusVariant>(reply.arguments().constFirst())
+                                         .variant()
+                                         .toBool());
+                     });
+#else
+    answerLater(access.owner, std::move(done), false);
+#endif
+}
+
 void readEntry(const Access &access, const QString &key, ReadCallback done)
 {
     auto *job = new QKeychain::ReadPasswordJob(access.service);
@@ -185,10 +239,21 @@ void readEntry(const Access &access, const QString &key, ReadCallback done)
     const int timeoutMs = access.timeoutMs;
     runJob(
             access, job,
-            [key, done](QKeychain::Job *finished) {
+            [access, key, done](QKeychain::Job *finished) {
                 if (finished->error() != QKeychain::NoError) {
                     const Error error = mapJobError(finished->error(), finished->errorString(),
                                                     Operation::Read, key);
+                    if (error.kind == Error::Kind::NotFound && kCheckLockedOnNotFound) {
+                        askWhetherLocked(access, [key, done, error](bool locked) {
+                            if (locked)
+                                qCWarning(lcStore) << "Keychain read of" << key
+                                                   << "failed: the keychain is locked";
+                            else
+                                qCDebug(lcStore) << "No secret" << key << "in the keychain";
+                            done(locked ? lockedError(key) : error);
+                        });
+                        return;
+                    }
                     if (error.kind == Error::Kind::NotFound)
                         qCDebug(lcStore) << "No secret" << key << "in the keychain";
                     else

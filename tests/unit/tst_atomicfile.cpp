@@ -33,8 +33,7 @@ private:
     static mode_t modeOf(const QString &path)
     {
         struct stat info
-        {
-        };
+        { };
         if (::stat(QFile::encodeName(path).constData(), &info) != 0)
             return 0;
         return info.st_mode & 07777;
@@ -257,6 +256,35 @@ private slots:
             QCOMPARE(readAll(name), QByteArray("older backup"));
             QCOMPARE(readAll(name + QStringLiteral("-1")), QByteArray("older backup 1"));
         }
+    }
+
+    void corruptCopyKeepsTheBytesOnceAndLeavesTheFile()
+    {
+        QTemporaryDir root;
+        const QString path = root.filePath(QStringLiteral("config.json"));
+        const QByteArray corrupt = "{\"servers\": [\n  half";
+        QVERIFY(AtomicFile::write(path, corrupt).ok());
+
+        const auto copy = AtomicFile::keepCorruptCopy(path);
+        QVERIFY2(copy.ok(), qPrintable(copy.ok() ? QString() : copy.error().message));
+        QVERIFY2(QRegularExpression(QStringLiteral("/config\\.json\\.corrupt-\\d{8}-\\d{6}$"))
+                         .match(copy.value())
+                         .hasMatch(),
+                 qPrintable(copy.value()));
+        QCOMPARE(readAll(copy.value()), corrupt);
+        QCOMPARE(readAll(path), corrupt);
+
+        // The same bytes again (the next start): no second copy.
+        const auto again = AtomicFile::keepCorruptCopy(path);
+        QVERIFY(again.ok());
+        QCOMPARE(again.value(), copy.value());
+        // Other bytes: a copy of their own, the first one untouched.
+        QVERIFY(AtomicFile::write(path, "{ still broken").ok());
+        const auto other = AtomicFile::keepCorruptCopy(path);
+        QVERIFY(other.ok());
+        QVERIFY(other.value() != copy.value());
+        QCOMPARE(readAll(other.value()), QByteArray("{ still broken"));
+        QCOMPARE(readAll(copy.value()), corrupt);
     }
 
     void backupOfAMissingFileIsANoOp()

@@ -501,6 +501,21 @@ private Q_SLOTS:
         QVERIFY(!StatusReport::parse("not json"));
     }
 
+    void statusShowsTheBrokersProblemsBeforeTheServers()
+    {
+        const nlohmann::json answer
+                = {{"version", "0.1.0"},
+                   {"endpoint", "http://127.0.0.1:7823/mcp"},
+                   {"problems", {"The config file is damaged; a copy was kept.", 7}},
+                   {"servers", nlohmann::json::array()}};
+        const auto status = StatusReport::parse(QByteArray::fromStdString(answer.dump()));
+        QVERIFY(status);
+        const QStringList lines = StatusReport::lines(*status, QDateTime::currentDateTimeUtc());
+        QCOMPARE(lines.size(), 3);
+        QCOMPARE(lines.at(1), "Problem: The config file is damaged; a copy was kept.");
+        QCOMPARE(lines.at(2), ServerListing::noServersHint());
+    }
+
     void logShowsTwentyCallsByDefault()
     {
         const Command command = parsed({"log"});

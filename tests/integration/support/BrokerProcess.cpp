@@ -3,6 +3,7 @@
 #include "Peers.h"
 
 #include <QElapsedTimer>
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QNetworkReply>
@@ -64,6 +65,13 @@ QString BrokerProcess::configDirectory() const
 QString BrokerProcess::configPath() const
 {
     return m_directory.filePath(QStringLiteral("config.json"));
+}
+
+bool BrokerProcess::writeConfig(const QByteArray &bytes) const
+{
+    QFile file(configPath());
+    return file.open(QIODevice::WriteOnly | QIODevice::Truncate)
+            && file.write(bytes) == bytes.size() && file.flush();
 }
 
 std::unique_ptr<PeerProcess> BrokerProcess::makeProcess(const QString &label,
@@ -138,18 +146,24 @@ RawHeaders BrokerProcess::authorization() const
     return {{QByteArray("Authorization"), "Bearer " + m_token}};
 }
 
+bool BrokerProcess::makeDefaultGrant()
+{
+    if (!m_makeDefaultGrant || !m_token.isEmpty())
+        return !m_token.isEmpty();
+    const GrantCreation grant = createGrant(QStringLiteral("integration-tests"));
+    if (!grant.succeeded()) {
+        m_grantFailure = QStringLiteral("the default grant could not be made:") + grant.describe();
+        return false;
+    }
+    m_grantFailure.clear();
+    m_token = grant.token;
+    return true;
+}
+
 bool BrokerProcess::start(const QStringList &extraServeArguments, int timeoutMs)
 {
-    if (m_makeDefaultGrant && m_token.isEmpty()) {
-        const GrantCreation grant = createGrant(QStringLiteral("integration-tests"));
-        if (!grant.succeeded()) {
-            m_grantFailure
-                    = QStringLiteral("the default grant could not be made:") + grant.describe();
-            return false;
-        }
-        m_grantFailure.clear();
-        m_token = grant.token;
-    }
+    if (m_makeDefaultGrant && !makeDefaultGrant())
+        return false;
     m_serve = makeProcess(
             QStringLiteral("mcp-broker serve"),
             QStringList{QStringLiteral("serve"), QStringLiteral("--port"), QStringLiteral("0")}

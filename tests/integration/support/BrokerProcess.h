@@ -56,6 +56,8 @@ public:
 
     QString configPath() const;
     QString configDirectory() const;
+    // Replaces the config file with `bytes` (a test's own config, valid or not).
+    bool writeConfig(const QByteArray &bytes) const;
     // The environment of every command (the test's own, plus what is set here).
     QProcessEnvironment &environment() { return m_environment; }
     // Runs every command through a launcher, `LAUNCHER… mcp-broker ARGS…` (e.g. a D-Bus session
@@ -79,6 +81,9 @@ public:
 
     // Whether the first start() makes the default grant (default: yes). Set before start().
     void setDefaultGrant(bool make) { m_makeDefaultGrant = make; }
+    // Makes the default grant now if it is due (start() does it otherwise), e.g. while the
+    // keychain still works or the config file is still valid; true when there is one.
+    bool makeDefaultGrant();
     // The default grant's token (empty before the first start() or without a default grant).
     QByteArray token() const { return m_token; }
     // {"Authorization", "Bearer <token()>"}, or nothing when there is no token.

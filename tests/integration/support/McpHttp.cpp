@@ -7,6 +7,8 @@
 #include <QTcpSocket>
 #include <QTest>
 
+#include <utility>
+
 namespace mcpbroker::integration {
 
 namespace {
@@ -179,6 +181,16 @@ void EventStream::parse()
     const QByteArray chunk = m_reply->readAll();
     m_raw += chunk;
     m_buffer += chunk;
+    if (!m_reply->rawHeader("Content-Type").startsWith("text/event-stream")) {
+        // A plain JSON answer: read whole, once it is complete.
+        if (m_reply->isFinished()) {
+            HttpResult whole;
+            whole.headers.append({QByteArray("Content-Type"), m_reply->rawHeader("Content-Type")});
+            whole.body = std::exchange(m_buffer, {});
+            m_messages += whole.messages();
+        }
+        return;
+    }
     QByteArray rest;
     m_messages += eventStreamMessages(m_buffer, &rest);
     m_buffer = rest;
@@ -196,9 +208,28 @@ bool EventStream::waitForMethod(const QString &method, int timeoutMs)
     return QTest::qWaitFor(seen, timeoutMs) || seen();
 }
 
+QJsonObject EventStream::waitForResponse(const QJsonValue &id, int timeoutMs)
+{
+    QJsonObject response;
+    auto seen = [&] {
+        for (const QJsonObject &message : std::as_const(m_messages)) {
+            if (message.value(QStringLiteral("id")) == id
+                && (message.contains(QStringLiteral("result"))
+                    || message.contains(QStringLiteral("error")))) {
+                response = message;
+                return true;
+            }
+        }
+        return false;
+    };
+    if (!QTest::qWaitFor(seen, timeoutMs))
+        seen();
+    return response;
+}
+
 QString EventStream::describe() const
 {
-    return QStringLiteral("GET stream: HTTP %1, %2, received: %3")
+    return QStringLiteral("stream: HTTP %1, %2, received: %3")
             .arg(status())
             .arg(m_reply && m_reply->isFinished() ? QStringLiteral("ended")
                                                   : QStringLiteral("open"))
@@ -418,6 +449,16 @@ std::unique_ptr<EventStream> McpHttp::openEventStream(const McpSession &session)
     const RawHeaders headers = sessionHeaders(session, {{"Accept", "text/event-stream"}});
     QNetworkRequest request = makeRequest(session.url, withDefaults(session.url, headers));
     return std::make_unique<EventStream>(m_network.get(request));
+}
+
+std::unique_ptr<EventStream> McpHttp::startCall(const McpSession &session, const QString &method,
+                                                const QJsonObject &params, int id)
+{
+    const RawHeaders headers = sessionHeaders(session,
+                                              {{"Content-Type", "application/json"},
+                                               {"Accept", "application/json, text/event-stream"}});
+    const QNetworkRequest post = makeRequest(session.url, withDefaults(session.url, headers));
+    return std::make_unique<EventStream>(m_network.post(post, request(method, params, id)));
 }
 
 QString toolResultText(const QJsonObject &response)

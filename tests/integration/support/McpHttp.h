@@ -48,7 +48,8 @@ struct McpSession
     QJsonObject initializeResult;
 };
 
-// An open GET event stream (the standalone server-to-client channel of a session).
+// An open event stream: the standalone server-to-client channel of a session (GET), or the
+// answer to a POST read while it arrives (McpHttp::startCall), which may also be plain JSON.
 class EventStream : public QObject
 {
     Q_OBJECT
@@ -61,6 +62,8 @@ public:
     QList<QJsonObject> messages() const { return m_messages; }
     // Waits for a message with this "method" (a notification or request from the server).
     bool waitForMethod(const QString &method, int timeoutMs);
+    // Waits for the response with this id; an empty object when none came in time.
+    QJsonObject waitForResponse(const QJsonValue &id, int timeoutMs);
     QString describe() const;
 
 private:
@@ -121,6 +124,10 @@ public:
                              const RawHeaders &extra = {});
     HttpResult close(const McpSession &session); // DELETE
     std::unique_ptr<EventStream> openEventStream(const McpSession &session);
+    // POSTs a request in `session` and hands over its answer while it arrives (progress
+    // notifications first, then the response), rather than once it is complete.
+    std::unique_ptr<EventStream> startCall(const McpSession &session, const QString &method,
+                                           const QJsonObject &params, int id);
 
 private:
     // `headers` plus the defaults that apply to `url` and are not named in `headers`.

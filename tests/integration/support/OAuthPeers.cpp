@@ -6,6 +6,9 @@
 #include <QDir>
 #include <QJsonDocument>
 #include <QRegularExpression>
+#include <QTest>
+
+#include <csignal>
 
 namespace mcpbroker::integration {
 
@@ -20,11 +23,11 @@ quint16 waitForPort(PeerProcess &process)
 }
 
 std::unique_ptr<PeerProcess> peer(const QString &label, const QString &script,
-                                  const QStringList &arguments)
+                                  const QStringList &arguments, const QStringList &nodeOptions = {})
 {
     auto process = std::make_unique<PeerProcess>(
             label, Peers::node22(),
-            QStringList{QDir(Peers::directory()).filePath(script)} + arguments);
+            nodeOptions + QStringList{QDir(Peers::directory()).filePath(script)} + arguments);
     process->setWorkingDirectory(Peers::directory());
     return process;
 }
@@ -36,10 +39,15 @@ OAuthPeers::~OAuthPeers() = default;
 bool OAuthPeers::start(const QStringList &serverArguments, const QStringList &resourceArguments,
                        QString *why)
 {
+    QStringList nodeOptions;
+    if (m_outages)
+        nodeOptions << QStringLiteral("--import")
+                    << QDir(Peers::directory()).filePath(QStringLiteral("listen-toggle.mjs"));
     m_authorizationServer
             = peer(QStringLiteral("authorization server"),
                    QStringLiteral("oauth-authorization-server.mjs"),
-                   QStringList{QStringLiteral("--port"), QStringLiteral("0")} + serverArguments);
+                   QStringList{QStringLiteral("--port"), QStringLiteral("0")} + serverArguments,
+                   nodeOptions);
     m_authorizationServer->start();
     m_issuerPort = waitForPort(*m_authorizationServer);
     if (!m_issuerPort) {
@@ -115,6 +123,29 @@ void OAuthPeers::stopAuthorizationServer()
 {
     if (m_authorizationServer)
         m_authorizationServer->kill();
+}
+
+bool OAuthPeers::toggleListening(int signalNumber, const QByteArray &state)
+{
+    if (!m_outages || !m_authorizationServer)
+        return false;
+    const QByteArray line = "[listen-toggle] " + state;
+    const qsizetype before = m_authorizationServer->standardError().count(line);
+    if (!m_authorizationServer->sendSignal(signalNumber))
+        return false;
+    return QTest::qWaitFor(
+            [&] { return m_authorizationServer->standardError().count(line) > before; },
+            kStartTimeoutMs);
+}
+
+bool OAuthPeers::takeAuthorizationServerOffline()
+{
+    return toggleListening(SIGUSR1, "offline");
+}
+
+bool OAuthPeers::bringAuthorizationServerBack()
+{
+    return toggleListening(SIGUSR2, "online");
 }
 
 QString OAuthPeers::browserScript()

@@ -23,6 +23,10 @@ public:
     OAuthPeers() = default;
     ~OAuthPeers();
 
+    // Lets the authorization server go down and come back (tests/peers/listen-toggle.mjs is
+    // preloaded into it). Call before start().
+    void allowOutages() { m_outages = true; }
+
     // Starts the authorization server with `serverArguments`, then the protected MCP server
     // (its issuer set) with `resourceArguments`. False, with the reason in `why`, on failure.
     bool start(const QStringList &serverArguments, const QStringList &resourceArguments,
@@ -40,6 +44,10 @@ public:
     // Drops every refresh token and grant: the next refresh is invalid_grant.
     bool revokeAll() const;
     void stopAuthorizationServer();
+    // With allowOutages(): it stops listening (connections are refused) or listens again on its
+    // port, its registrations, grants and tokens intact, as a server restarted with its database.
+    bool takeAuthorizationServerOffline();
+    bool bringAuthorizationServerBack();
 
     // The "browser" that completes sign-ins by plain HTTP (for $BROWSER).
     static QString browserScript();
@@ -49,11 +57,14 @@ public:
 private:
     QJsonObject getJson(const QUrl &url) const;
     bool post(const QUrl &url) const;
+    // Sends `signalNumber` and waits for listen-toggle.mjs's next line saying `state`.
+    bool toggleListening(int signalNumber, const QByteArray &state);
 
     std::unique_ptr<PeerProcess> m_authorizationServer;
     std::unique_ptr<PeerProcess> m_resourceServer;
     quint16 m_issuerPort = 0;
     quint16 m_mcpPort = 0;
+    bool m_outages = false;
 };
 
 } // namespace mcpbroker::integration

@@ -204,6 +204,11 @@ void PeerProcess::kill()
     }
 }
 
+bool PeerProcess::sendSignal(int signalNumber)
+{
+    return isRunning() && m_pid > 0 && ::kill(pid_t(m_pid), signalNumber) == 0;
+}
+
 bool PeerProcess::isRunning() const
 {
     return m_process.state() != QProcess::NotRunning;
@@ -212,7 +217,7 @@ bool PeerProcess::isRunning() const
 bool PeerProcess::hasExitedNormally() const
 {
     return m_process.state() == QProcess::NotRunning && m_pid > 0
-            && m_process.exitStatus() == QProcess::NormalExit;
+            && m_process.exitStatus() == QProcess::NormalExit && m_process.exitCode() == 0;
 }
 
 int PeerProcess::exitCode() const

@@ -57,12 +57,17 @@ public:
     bool terminate(int timeoutMs);
     // SIGKILL to the whole group; waits (bounded) until Qt has seen the process end.
     void kill();
+    // Sends `signalNumber` (SIGSTOP, SIGUSR1…) to the process itself; false when it is not running.
+    bool sendSignal(int signalNumber);
 
     bool isRunning() const;
-    bool hasExitedNormally() const; // exited by itself (not killed by a signal)
+    // Exited by itself (not killed by a signal) with code 0. In an MCPB_SANITIZE build a
+    // leak or error report at exit makes the code non-zero, so this also says "no report".
+    bool hasExitedNormally() const;
     int exitCode() const;
     qint64 processId() const { return m_pid; }
     QString label() const { return m_label; }
+    QStringList arguments() const { return m_process.arguments(); }
     QString commandLine() const;
 
     QByteArray standardOutput() const { return m_stdout; }
