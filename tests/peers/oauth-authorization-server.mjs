@@ -32,10 +32,11 @@
 // - Login and consent pages at /interaction/<uid> that a script completes with
 //   two form posts (oauth-browser.mjs does): any login, every requested scope
 //   and resource granted.
-// - Test hooks: GET /_test/stats, POST /_test/revoke-all, POST /_test/reset-stats.
+// - Test hooks: GET /_test/stats (counters, and when each access token was issued),
+//   POST /_test/revoke-all, POST /_test/reset-stats.
 
 import http from 'node:http';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import * as querystring from 'node:querystring';
 import { parseArgs } from 'node:util';
 
@@ -83,6 +84,7 @@ if (opts.help) {
 }
 
 const log = (...a) => process.stderr.write(`[oauth-as] ${a.join(' ')}\n`);
+const fingerprint = (token) => `sha256:${createHash('sha256').update(token).digest('hex').slice(0, 16)}`;
 const die = (msg) => {
   process.stderr.write(`oauth-authorization-server: ${msg}\n${USAGE}`);
   process.exit(2);
@@ -187,13 +189,16 @@ const stats = {
   token: {}, // grant_type -> { requests, success, error }
   revocations: { requests: 0, success: 0, error: 0, byHint: {} },
   revokeAll: 0,
+  issued: [], // every access token issued: { grantType, atMs, expiresIn, clientId, token } (newest last)
 };
+const ISSUED_KEPT = 5000;
 const resetStats = () => {
   stats.registrations = 0;
   stats.authorizations = { success: 0, error: 0 };
   stats.token = {};
   stats.revocations = { requests: 0, success: 0, error: 0, byHint: {} };
   stats.revokeAll = 0;
+  stats.issued = [];
 };
 
 // ---------------------------------------------------------------- keys
@@ -326,6 +331,7 @@ function createProvider(issuer) {
 
     if (path === '/token' && ctx.method === 'POST') {
       countToken(String(form.grant_type ?? 'none'), ctx.status);
+      if (ctx.status === 200) noteIssued(ctx, String(form.grant_type ?? 'none'));
     } else if (path === '/token/revocation' && ctx.method === 'POST') {
       countRevocation(form.token_type_hint, ctx.status);
     } else if (path === '/reg' && ctx.method === 'POST') {
@@ -362,6 +368,16 @@ function countToken(grantType, status) {
   if (status === 200) entry.success++;
   else entry.error++;
   log(`POST /token grant_type=${grantType} -> ${status}`);
+}
+
+// When each access token was issued and for how long: lets a test see how often a client
+// refreshes and how old the token it replaced was. No token values: `token` is the
+// fingerprint oauth-protected-server.mjs reports too (sha256:<first 16 hex digits>).
+function noteIssued(ctx, grantType) {
+  const body = ctx.body && typeof ctx.body === 'object' ? ctx.body : {};
+  const token = typeof body.access_token === 'string' ? fingerprint(body.access_token) : undefined;
+  stats.issued.push({ grantType, atMs: Date.now(), expiresIn: body.expires_in, clientId: ctx.oidc?.client?.clientId, token });
+  if (stats.issued.length > ISSUED_KEPT) stats.issued.shift();
 }
 
 function countRevocation(hint, status) {

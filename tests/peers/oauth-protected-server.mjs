@@ -18,11 +18,13 @@
 //   A valid token without the --scope scopes → 403 insufficient_scope.
 // - RFC 9728 protected resource metadata at
 //   /.well-known/oauth-protected-resource/mcp (path-aware form only).
-// - Tools: whoami (subject, client id, scopes, audience, expiry — never the token),
-//   echo {text}, admin_action {what?} — the last one needs --admin-scope; without
-//   it the HTTP request is refused with 403 and
+// - Tools: whoami {tag?} (subject, client id, scopes, audience, expiry, a fingerprint of the
+//   token — never the token — and the tag, to tell concurrent calls apart), echo {text},
+//   admin_action {what?} — the last one needs --admin-scope; without it the HTTP request is
+//   refused with 403 and
 //   `WWW-Authenticate: Bearer error="insufficient_scope", scope="<--scope> <--admin-scope>", resource_metadata="<url>"`.
-// - GET /_test/stats → counts of 401s by reason, 403s by reason, accepted requests.
+// - GET /_test/stats → counts of 401s by reason, 403s by reason, accepted requests, and the
+//   distinct access tokens accepted (fingerprint, iat, exp, first and last use).
 //   POST /_test/reset-stats zeroes them.
 //
 // Prints exactly one line "LISTENING <port>" on stdout when ready; logs go to
@@ -88,6 +90,22 @@ let METADATA_URL; // http://127.0.0.1:<port>/.well-known/oauth-protected-resourc
 const emptyStats = () => ({ unauthorized: {}, forbidden: {}, accepted: 0 });
 let stats = emptyStats();
 const count = (bucket, reason) => (stats[bucket][reason] = (stats[bucket][reason] ?? 0) + 1);
+// Each distinct access token accepted since the last reset, by fingerprint (oldest first):
+// { token, iat, exp, firstMs, lastMs, accepted }. Tells how many tokens a client went through
+// and whether it used one close to its expiry.
+let tokenUses = new Map();
+const TOKENS_KEPT = 1000;
+function noteTokenUse(auth) {
+  const now = Date.now();
+  let use = tokenUses.get(auth.token);
+  if (!use) {
+    use = { token: auth.token, iat: auth.extra.iat, exp: auth.expiresAt, firstMs: now, lastMs: now, accepted: 0 };
+    tokenUses.set(auth.token, use);
+    if (tokenUses.size > TOKENS_KEPT) tokenUses.delete(tokenUses.keys().next().value);
+  }
+  use.lastMs = now;
+  use.accepted++;
+}
 
 // ---------------------------------------------------------------- token validation
 // The issuer's JWKS, found through its metadata on first use (the authorization
@@ -158,7 +176,7 @@ async function authenticate(req) {
     clientId: payload.client_id,
     scopes,
     expiresAt: payload.exp,
-    extra: { sub: payload.sub, aud: payload.aud, iss: payload.iss, jti: payload.jti },
+    extra: { sub: payload.sub, aud: payload.aud, iss: payload.iss, jti: payload.jti, iat: payload.iat },
   };
 }
 
@@ -183,8 +201,12 @@ function createServer() {
 
   mcp.registerTool(
     'whoami',
-    { description: "Returns the access token's subject, client id, scopes, audience and expiry (never the token)", inputSchema: {} },
-    async (_args, extra) => {
+    {
+      description:
+        "Returns the access token's subject, client id, scopes, audience, expiry and fingerprint (never the token), and the tag it was given",
+      inputSchema: { tag: z.string().optional() },
+    },
+    async ({ tag }, extra) => {
       const a = extra.authInfo ?? {};
       return text(
         JSON.stringify({
@@ -195,6 +217,7 @@ function createServer() {
           aud: a.extra?.aud,
           exp: a.expiresAt,
           token: a.token, // a fingerprint: sha256:<16 hex>
+          ...(tag === undefined ? {} : { tag }),
         }),
       );
     },
@@ -273,10 +296,11 @@ async function handle(req, res) {
     );
   }
   if (url.pathname === '/_test/stats' && req.method === 'GET') {
-    return sendJson(res, 200, { ...stats, sessions: sessions.size });
+    return sendJson(res, 200, { ...stats, sessions: sessions.size, tokens: { distinct: tokenUses.size, uses: [...tokenUses.values()] } });
   }
   if (url.pathname === '/_test/reset-stats' && req.method === 'POST') {
     stats = emptyStats();
+    tokenUses = new Map();
     return sendJson(res, 200, { ok: true });
   }
   if (url.pathname !== '/mcp') return jsonRpcError(res, 404, -32000, 'Not found: the MCP endpoint is /mcp');
@@ -322,6 +346,7 @@ async function handle(req, res) {
     }
   }
   stats.accepted++;
+  noteTokenUse(auth);
 
   const sessionId = req.headers['mcp-session-id'];
   if (sessionId !== undefined) {
