@@ -3,6 +3,8 @@
 #include <QDir>
 #include <QRegularExpression>
 
+#include <optional>
+
 namespace mcpbroker::app {
 
 namespace {
@@ -30,6 +32,22 @@ QString describe(const nlohmann::json::parse_error &error)
             .arg(match.captured(1), match.captured(2), problem);
 }
 
+// Parses `text` into `document`; on failure, what is wrong (without quoting the file).
+std::optional<QString> parseInto(ordered_json &document, const std::string &text,
+                                 bool ignoreComments)
+{
+    try {
+        document = ordered_json::parse(text, nullptr, true, ignoreComments);
+        return std::nullopt;
+    } catch (const nlohmann::json::parse_error &error) {
+        return describe(error);
+    } catch (const nlohmann::json::out_of_range &) {
+        // nlohmann's only other parse failure: a number beyond a double (1e999), quoted in its
+        // message.
+        return QStringLiteral("a number is too large");
+    }
+}
+
 } // namespace
 
 JsonConfigMerger::JsonConfigMerger(const QString &serversKey, bool allowsComments)
@@ -46,21 +64,17 @@ Result<void> JsonConfigMerger::load(const QByteArray &contents, const QString &p
         return {};
 
     const std::string text = contents.toStdString();
-    try {
-        m_document = ordered_json::parse(text, nullptr, true, false);
-    } catch (const nlohmann::json::parse_error &strictError) {
+    if (const auto strictProblem = parseInto(m_document, text, false)) {
         if (!m_allowsComments)
             return invalidFile(
-                    QStringLiteral("%1 is not valid JSON (%2).").arg(shown, describe(strictError)));
+                    QStringLiteral("%1 is not valid JSON (%2).").arg(shown, *strictProblem));
         // VS Code's files are JSON with comments: read them, and say that they are dropped.
-        try {
-            m_document = ordered_json::parse(text, nullptr, true, true);
-            m_hadComments = true;
-        } catch (const nlohmann::json::parse_error &error) {
+        if (const auto problem = parseInto(m_document, text, true)) {
             return invalidFile(QStringLiteral("%1 is not valid JSON (%2); trailing commas are not "
                                               "understood either.")
-                                       .arg(shown, describe(error)));
+                                       .arg(shown, *problem));
         }
+        m_hadComments = true;
     }
     if (!m_document.is_object()) {
         return invalidFile(QStringLiteral("%1 does not hold a JSON object at the top, as an MCP "

@@ -97,6 +97,33 @@ toml::array toArray(const ordered_json &values)
     return array;
 }
 
+// The document as TOML text: basic ("…") strings, as Codex writes them; no indentation of
+// nested tables.
+std::string formatted(const toml::table &document)
+{
+    const auto flags = toml::toml_formatter::default_flags & ~toml::format_flags::indentation
+            & ~toml::format_flags::allow_literal_strings;
+    std::ostringstream text;
+    text << toml::toml_formatter(document, flags);
+    return text.str();
+}
+
+// Whether `document` reads back the same once written. toml++ 3.3 writes a key made of
+// letters and a quote, tab or line break ("don't") without its quotes: the file written
+// would not parse again (found by fuzz_client_config).
+bool survivesRewrite(const toml::table &document)
+{
+    try {
+        const toml::table again = toml::parse(formatted(document));
+        // Compared as JSON text: NaN equals itself there, and dates compare as text.
+        const auto replace = nlohmann::ordered_json::error_handler_t::replace;
+        return toJson(again).dump(-1, ' ', false, replace)
+                == toJson(document).dump(-1, ' ', false, replace);
+    } catch (const toml::parse_error &) {
+        return false;
+    }
+}
+
 } // namespace
 
 struct TomlConfigMerger::Private
@@ -142,6 +169,13 @@ Result<void> TomlConfigMerger::load(const QByteArray &contents, const QString &p
                            QStringLiteral("In %1, \"%2\" is not a table of servers.")
                                    .arg(shown, QString::fromStdString(d->serversKey)));
     }
+    if (!survivesRewrite(d->document)) {
+        return Error::make(Error::Kind::InvalidInput,
+                           QStringLiteral("%1 cannot be written back as valid TOML: a quoted key "
+                                          "of it with a quote, tab or line break would lose its "
+                                          "quotes.")
+                                   .arg(shown));
+    }
     return {};
 }
 
@@ -179,12 +213,7 @@ bool TomlConfigMerger::removeEntry(const QString &name)
 
 QByteArray TomlConfigMerger::contents() const
 {
-    // Basic ("…") strings, as Codex writes them; no indentation of nested tables.
-    const auto flags = toml::toml_formatter::default_flags & ~toml::format_flags::indentation
-            & ~toml::format_flags::allow_literal_strings;
-    std::ostringstream text;
-    text << toml::toml_formatter(d->document, flags);
-    QByteArray bytes = QByteArray::fromStdString(text.str());
+    QByteArray bytes = QByteArray::fromStdString(formatted(d->document));
     if (!bytes.isEmpty() && !bytes.endsWith('\n'))
         bytes += '\n';
     return bytes;

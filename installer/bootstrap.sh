@@ -48,7 +48,8 @@ build_packages=(
 # xdotool and x11-utils drive and inspect the tray icon under Xvfb; dpkg-dev checks the .deb;
 # desktop-file-utils validates the desktop and autostart entries.
 test_packages=(gnome-keyring dbus dbus-x11 xvfb xauth trayer xdotool x11-utils dpkg-dev
-    desktop-file-utils nodejs npm)
+    desktop-file-utils nodejs npm
+    clang libclang-rt-14-dev) # the fuzz tests (tests/fuzz): libFuzzer is clang's
 
 packages=("${build_packages[@]}")
 $with_tests && packages+=("${test_packages[@]}")

@@ -9,6 +9,31 @@ bool isValidId(const json &id)
     return id.is_string() || id.is_number_integer();
 }
 
+// Whether `bytes` opens more arrays and objects inside each other than kMaxDepth; strings are
+// skipped. Bytes that are not JSON may count wrong: the parser refuses them anyway.
+bool nestsTooDeep(QByteArrayView bytes)
+{
+    int depth = 0;
+    bool inString = false;
+    for (qsizetype i = 0; i < bytes.size(); ++i) {
+        const char c = bytes[i];
+        if (inString) {
+            if (c == '\\')
+                ++i;
+            else if (c == '"')
+                inString = false;
+        } else if (c == '"') {
+            inString = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > kMaxDepth)
+                return true;
+        } else if (c == ']' || c == '}') {
+            --depth;
+        }
+    }
+    return false;
+}
+
 } // namespace
 
 MessageKind classify(const json &message)
@@ -69,7 +94,7 @@ json makeError(const json &id, int code, const QString &message, json data)
 std::optional<json> parse(QByteArrayView bytes)
 {
     // The parser stops at a NUL as if the input ended there; JSON never contains a raw NUL.
-    if (bytes.contains('\0'))
+    if (bytes.contains('\0') || nestsTooDeep(bytes))
         return std::nullopt;
     json value = json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
     if (value.is_discarded())
@@ -84,7 +109,8 @@ QByteArray serialize(const json &message)
 
 QString method(const json &message)
 {
-    return toQString(message.value("method", json()));
+    // value() throws on anything but an object: a batch element may be any JSON value.
+    return message.is_object() ? toQString(message.value("method", json())) : QString();
 }
 
 json params(const json &message)

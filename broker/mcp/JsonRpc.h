@@ -36,9 +36,17 @@ json makeNotification(const QString &method, json params);
 json makeResult(const json &id, json result);
 json makeError(const json &id, int code, const QString &message, json data = nullptr);
 
+// Arrays and objects nested deeper than this are refused by parse(): nlohmann::json copies,
+// compares, serialises (and the broker relays) values recursively, so a message nested a few
+// hundred thousand levels deep (a few hundred KB) would overflow the stack. No MCP message
+// comes near it.
+inline constexpr int kMaxDepth = 512;
+
+// The JSON value of `bytes`; nullopt when they are not JSON or nest deeper than kMaxDepth.
 std::optional<json> parse(QByteArrayView bytes);
 QByteArray serialize(const json &message);
 
+// The method, or "" when `message` has none (or is not an object).
 QString method(const json &message);
 // params, or an empty object when absent.
 json params(const json &message);

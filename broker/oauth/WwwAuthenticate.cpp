@@ -1,5 +1,6 @@
 #include "oauth/WwwAuthenticate.h"
 
+#include <algorithm>
 #include <optional>
 
 namespace mcpbroker::oauth {
@@ -12,8 +13,21 @@ bool isTokenChar(char c)
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
         return true;
     switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-    case '.': case '^': case '_': case '`': case '|': case '~':
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
         return true;
     default:
         return false;
@@ -35,8 +49,8 @@ bool isWhitespace(char c)
 // RFC 9110 §5.6.4: qdtext, and what may follow a backslash in a quoted-pair.
 bool isQuotedTextChar(uchar c)
 {
-    return c == '\t' || c == ' ' || c == 0x21 || (c >= 0x23 && c <= 0x5B) || (c >= 0x5D && c <= 0x7E)
-            || c >= 0x80;
+    return c == '\t' || c == ' ' || c == 0x21 || (c >= 0x23 && c <= 0x5B)
+            || (c >= 0x5D && c <= 0x7E) || c >= 0x80;
 }
 
 bool isQuotedPairChar(uchar c)
@@ -49,7 +63,7 @@ bool isQuotedPairChar(uchar c)
 class ChallengeReader
 {
 public:
-    explicit ChallengeReader(QByteArrayView text) : m_text(text) {}
+    explicit ChallengeReader(QByteArrayView text) : m_text(text) { }
 
     QList<AuthChallenge> readAll()
     {
@@ -170,10 +184,18 @@ private:
         }
         const QString lowerName = QString::fromLatin1(name).toLower();
         // RFC 9110 §11.2: each parameter name occurs only once per challenge. A second one
-        // makes the challenge ambiguous; we keep the first and stop there.
-        if (!challenge.param(lowerName).isNull())
+        // makes the challenge ambiguous; we keep the first and stop there. By name: a first
+        // value of "" counts too.
+        const bool repeated
+                = std::any_of(challenge.params.cbegin(), challenge.params.cend(),
+                              [&](const auto &param) { return param.first == lowerName; });
+        if (repeated)
             return fail("repeated parameter");
-        challenge.params.append({lowerName, QString::fromUtf8(value)});
+        // "" is a value that is there: an empty string, never the null string of an absent one.
+        QString text = QString::fromUtf8(value);
+        if (text.isNull())
+            text = QLatin1String("");
+        challenge.params.append({lowerName, text});
         return true;
     }
 
@@ -249,8 +271,8 @@ Result<QList<AuthChallenge>> WwwAuthenticate::parse(QByteArrayView headerValue)
     ChallengeReader reader(headerValue);
     QList<AuthChallenge> challenges = reader.readAll();
     if (challenges.isEmpty()) {
-        const QString why = reader.failure().isEmpty() ? QStringLiteral("it is empty")
-                                                       : reader.failure();
+        const QString why
+                = reader.failure().isEmpty() ? QStringLiteral("it is empty") : reader.failure();
         return Error::make(Error::Kind::Protocol,
                            QStringLiteral("The server's WWW-Authenticate header could not be "
                                           "read (%1).")

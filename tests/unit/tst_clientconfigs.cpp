@@ -299,6 +299,48 @@ private Q_SLOTS:
         QVERIFY(backupsIn(m_dir->path()).isEmpty());
     }
 
+    // nlohmann reports a number beyond a double with out_of_range, not parse_error: it used to
+    // escape load() and end the process (found by fuzz_client_config).
+    void aJsonNumberTooLargeForADoubleIsRefusedNotACrash()
+    {
+        for (const ClientProfile &client : ClientConfigs::all()) {
+            if (client.format != ClientProfile::Format::Json)
+                continue;
+            const QString path = m_dir->filePath(client.id + QStringLiteral(".json"));
+            const QByteArray huge = "{\"" + client.serversKey.toUtf8()
+                    + "\": {\"other\": {\"timeout\": 999990E03333}}}\n";
+            QVERIFY(writeFile(path, huge));
+
+            const auto saved = connectTo(client, path);
+            QVERIFY(!saved);
+            const QString message = saved.error().message;
+            QVERIFY2(message.contains(QDir::toNativeSeparators(path)), qPrintable(message));
+            QVERIFY2(message.contains("a number is too large"), qPrintable(message));
+            QVERIFY2(!message.contains("999990"), qPrintable(message));
+            QCOMPARE(readFile(path), huge);
+            QVERIFY(backupsIn(m_dir->path()).isEmpty());
+        }
+    }
+
+    // toml++ 3.3 writes such a key without its quotes: connect would have written a config.toml
+    // Codex cannot read (found by fuzz_client_config).
+    void aTomlKeyThatWouldLoseItsQuotesIsRefusedBeforeAnyChange()
+    {
+        const QString path = m_dir->filePath(QStringLiteral("config.toml"));
+        const QByteArray original = "\"don't\" = true\n\n[mcp_servers.docs]\n"
+                                    "url = \"https://docs.example.com/mcp\"\n";
+        QVERIFY(writeFile(path, original));
+
+        const auto saved = connectTo(profile(QStringLiteral("codex")), path);
+        QVERIFY(!saved);
+        const QString message = saved.error().message;
+        QVERIFY2(message.contains(QDir::toNativeSeparators(path)), qPrintable(message));
+        QVERIFY2(message.contains("would lose its quotes"), qPrintable(message));
+        QVERIFY2(message.contains("left the file as it was"), qPrintable(message));
+        QCOMPARE(readFile(path), original);
+        QVERIFY(backupsIn(m_dir->path()).isEmpty());
+    }
+
     void disconnectRemovesOnlyTheBrokerEntries_data()
     {
         addClientRows();

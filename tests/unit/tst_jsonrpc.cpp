@@ -53,8 +53,12 @@ private Q_SLOTS:
     void parseRejectsBytesThatAreNotJson_data();
     void parseRejectsBytesThatAreNotJson();
     void serializeRoundTripsThroughParseAndReplacesInvalidUtf8();
+    void parseTakesNestingUpToTheLimit();
+    void parseRefusesNestingDeeperThanTheLimit_data();
+    void parseRefusesNestingDeeperThanTheLimit();
 
     void methodAndParamsReadTheMessageOrDefault();
+    void methodAndParamsOfAValueThatIsNotAnObjectAreEmpty();
     void toQStringReturnsTextOnlyForStrings();
 };
 
@@ -118,14 +122,12 @@ void TestJsonRpc::classifyTellsMessageKinds_data()
         MessageKind::Invalid);
 
     // Responses: an id and exactly one of result and error.
-    row("response with result", R"({"jsonrpc":"2.0","id":1,"result":{}})",
-        MessageKind::Response);
+    row("response with result", R"({"jsonrpc":"2.0","id":1,"result":{}})", MessageKind::Response);
     row("response with string id", R"({"jsonrpc":"2.0","id":"a","result":{"x":1}})",
         MessageKind::Response);
     row("response with null result", R"({"jsonrpc":"2.0","id":1,"result":null})",
         MessageKind::Response);
-    row("response with error",
-        R"({"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"no"}})",
+    row("response with error", R"({"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"no"}})",
         MessageKind::Response);
     // JSON-RPC answers a request it could not read (parse error) with a null id.
     row("error response with null id",
@@ -179,8 +181,9 @@ void TestJsonRpc::classifyTellsMessageKinds()
 void TestJsonRpc::makeRequestBuildsAValidRequestAndOmitsNullParams()
 {
     const json withParams = makeRequest(7, QStringLiteral("tools/call"), {{"name", "echo"}});
-    COMPARE_JSON(withParams, fromText(
-            R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo"}})"));
+    COMPARE_JSON(
+            withParams,
+            fromText(R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo"}})"));
     QVERIFY(classify(withParams) == MessageKind::Request);
 
     const json withoutParams = makeRequest("r-1", QStringLiteral("ping"), nullptr);
@@ -286,8 +289,7 @@ void TestJsonRpc::parseRejectsBytesThatAreNotJson_data()
     QTest::newRow("NaN") << QByteArray(R"({"a":NaN})");
     QTest::newRow("invalid utf-8 in string") << QByteArray("{\"a\":\"\xff\xfe\"}");
     // Nothing may follow the value, not even after a NUL byte.
-    QTest::newRow("garbage after a nul byte")
-            << QByteArray::fromRawData("{\"a\":1}\0garbage", 15);
+    QTest::newRow("garbage after a nul byte") << QByteArray::fromRawData("{\"a\":1}\0garbage", 15);
     QTest::newRow("nul byte inside an object") << QByteArray::fromRawData("{\"a\":\0 1}", 9);
     QTest::newRow("unterminated string") << QByteArray(R"({"a":"b)");
 }
@@ -310,7 +312,7 @@ void TestJsonRpc::serializeRoundTripsThroughParseAndReplacesInvalidUtf8()
 
     // A string that is not UTF-8 (e.g. relayed from a broken upstream) does not make
     // serialize() throw; the bytes come out as U+FFFD and stay parseable.
-    json broken = {{"text", std::string("a\xff" "b")}};
+    json broken = {{"text", std::string("a\xff") + "b"}};
     QByteArray out;
     try {
         out = serialize(broken);
@@ -319,6 +321,55 @@ void TestJsonRpc::serializeRoundTripsThroughParseAndReplacesInvalidUtf8()
     }
     QVERIFY(out.contains("\xef\xbf\xbd"));
     QVERIFY(parse(out).has_value());
+}
+
+namespace {
+
+QByteArray nestedArrays(int depth)
+{
+    return QByteArray(depth, '[') + QByteArray(depth, ']');
+}
+
+QByteArray nestedObjects(int depth)
+{
+    QByteArray text;
+    for (int i = 0; i < depth; ++i)
+        text += R"({"a":)";
+    return text + "1" + QByteArray(depth, '}');
+}
+
+} // namespace
+
+void TestJsonRpc::parseTakesNestingUpToTheLimit()
+{
+    for (const QByteArray &text : {nestedArrays(kMaxDepth), nestedObjects(kMaxDepth)}) {
+        const auto value = parse(text);
+        QVERIFY(value.has_value());
+        const json copy = *value; // copying recurses, like the broker's relaying does
+        QCOMPARE(serialize(copy), text);
+    }
+    // Brackets inside strings are text, escaped quotes included.
+    const QByteArray inString = R"({"text":"\")" + QByteArray(2 * kMaxDepth, '[') + R"("})";
+    QVERIFY(parse(inString).has_value());
+}
+
+void TestJsonRpc::parseRefusesNestingDeeperThanTheLimit_data()
+{
+    QTest::addColumn<QByteArray>("text");
+    QTest::newRow("arrays one too deep") << nestedArrays(kMaxDepth + 1);
+    QTest::newRow("objects one too deep") << nestedObjects(kMaxDepth + 1);
+    QTest::newRow("batch one too deep")
+            << QByteArray(R"([{"jsonrpc":"2.0","id":1,"method":"m","params":{"x":)")
+                    + nestedArrays(kMaxDepth - 1) + "}}]";
+    // A body like this (400 KB) overflowed the stack when the broker copied it (found while
+    // fuzzing: jsonrpc::parse took any depth).
+    QTest::newRow("two hundred thousand deep") << nestedArrays(200'000);
+}
+
+void TestJsonRpc::parseRefusesNestingDeeperThanTheLimit()
+{
+    QFETCH(QByteArray, text);
+    QVERIFY(!parse(text).has_value());
 }
 
 void TestJsonRpc::methodAndParamsReadTheMessageOrDefault()
@@ -337,6 +388,16 @@ void TestJsonRpc::methodAndParamsReadTheMessageOrDefault()
     QCOMPARE(method(response), QString());
     const json numericMethod = fromText(R"({"jsonrpc":"2.0","method":7})");
     QCOMPARE(method(numericMethod), QString());
+}
+
+// A batch element can be any JSON value; reading it must not throw (found by fuzz_jsonrpc).
+void TestJsonRpc::methodAndParamsOfAValueThatIsNotAnObjectAreEmpty()
+{
+    for (const char *text : {R"("initialize")", "5", R"([{"method":"m"}])", "null", "true"}) {
+        const json value = fromText(text);
+        QCOMPARE(method(value), QString());
+        COMPARE_JSON(params(value), json::object());
+    }
 }
 
 void TestJsonRpc::toQStringReturnsTextOnlyForStrings()

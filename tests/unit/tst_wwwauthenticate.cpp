@@ -31,12 +31,14 @@ private Q_SLOTS:
         QCOMPARE(unfolded.value().error, u"insufficient_scope"_qs);
         QCOMPARE(unfolded.value().scopes(),
                  (QStringList{u"files:read"_qs, u"files:write"_qs, u"user:profile"_qs}));
-        QCOMPARE(unfolded.value().errorDescription, u"Additional file write permission required"_qs);
+        QCOMPARE(unfolded.value().errorDescription,
+                 u"Additional file write permission required"_qs);
     }
 
     void schemeAndParameterNamesAreCaseInsensitive()
     {
-        const auto bearer = WwwAuthenticate::bearer(R"(BEARER Resource_Metadata="https://a/b", SCOPE=read)");
+        const auto bearer
+                = WwwAuthenticate::bearer(R"(BEARER Resource_Metadata="https://a/b", SCOPE=read)");
         QVERIFY(bearer.ok());
         QCOMPARE(bearer.value().resourceMetadata, u"https://a/b"_qs);
         QCOMPARE(bearer.value().scope, u"read"_qs);
@@ -44,7 +46,8 @@ private Q_SLOTS:
 
     void tokenValuesAndBadWhitespaceAroundEquals()
     {
-        const auto challenges = WwwAuthenticate::parse("Bearer realm = example , error=invalid_token");
+        const auto challenges
+                = WwwAuthenticate::parse("Bearer realm = example , error=invalid_token");
         QVERIFY(challenges.ok());
         QCOMPARE(challenges.value().size(), 1);
         QCOMPARE(challenges.value().first().param(u"realm"), u"example"_qs);
@@ -53,7 +56,8 @@ private Q_SLOTS:
 
     void quotedStringEscapesAreRemoved()
     {
-        const auto challenges = WwwAuthenticate::parse(R"(Newauth title="Login to \"apps\" \\ now", x="a,b=c")");
+        const auto challenges
+                = WwwAuthenticate::parse(R"(Newauth title="Login to \"apps\" \\ now", x="a,b=c")");
         QVERIFY(challenges.ok());
         QCOMPARE(challenges.value().first().param(u"title"), u"Login to \"apps\" \\ now"_qs);
         QCOMPARE(challenges.value().first().param(u"x"), u"a,b=c"_qs);
@@ -62,7 +66,8 @@ private Q_SLOTS:
     void severalChallengesAreSplitAndBearerIsFound()
     {
         // RFC 9110 §11.6.1's example, plus Bearer last.
-        const QByteArray header = R"(Newauth realm="apps", type=1, title="Login to \"apps\"", Basic realm="simple", Bearer scope="a b")";
+        const QByteArray header
+                = R"(Newauth realm="apps", type=1, title="Login to \"apps\"", Basic realm="simple", Bearer scope="a b")";
         const auto challenges = WwwAuthenticate::parse(header);
         QVERIFY(challenges.ok());
         QCOMPARE(challenges.value().size(), 3);
@@ -103,6 +108,28 @@ private Q_SLOTS:
         const auto bearer = WwwAuthenticate::bearer(R"(Bearer scope="a", SCOPE="b")");
         QVERIFY(bearer.ok());
         QCOMPARE(bearer.value().scope, u"a"_qs);
+    }
+
+    // Found by fuzz_www_authenticate: an empty first value hid the repeat, and parsing went on.
+    void repeatedParameterIsCaughtWhenItsFirstValueIsEmpty()
+    {
+        const auto challenges = WwwAuthenticate::parse(R"(Bearer error="", error="x", scope=y)");
+        QVERIFY(challenges.ok());
+        const AuthChallenge &bearer = challenges.value().first();
+        QCOMPARE(bearer.params.size(), 1);
+        QCOMPARE(bearer.param(u"error"), QString(u""_qs));
+        QVERIFY(bearer.param(u"scope").isNull());
+    }
+
+    void anEmptyValueIsPresentNotAbsent()
+    {
+        const auto bearer = WwwAuthenticate::bearer(R"(Bearer realm="", scope="")");
+        QVERIFY(bearer.ok());
+        QVERIFY(!bearer.value().realm.isNull());
+        QVERIFY(bearer.value().realm.isEmpty());
+        QVERIFY(!bearer.value().scope.isNull());
+        QVERIFY(bearer.value().scopes().isEmpty());
+        QVERIFY(bearer.value().error.isNull());
     }
 
     void noBearerChallengeIsNotFound()
