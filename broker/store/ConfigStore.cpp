@@ -560,6 +560,13 @@ Result<BrokerConfig> ConfigStore::load() const
                                    .arg(nativePath)
                                    .arg(line)
                                    .arg(column));
+    } catch (const json::out_of_range &) {
+        // A number too large for a double ("1e999"): the library says so with another type.
+        return Error::make(Error::Kind::InvalidInput,
+                           QStringLiteral("The config file %1 is not valid JSON (a number is too "
+                                          "large): fix it or move it away; MCP Broker did not "
+                                          "change it.")
+                                   .arg(nativePath));
     }
 
     auto config = Reader(m_filePath).read(root);

@@ -233,6 +233,8 @@ private slots:
         QTest::newRow("truncated") << QByteArray("{\"port\": 78");
         QTest::newRow("trailing garbage") << QByteArray("{} {}");
         QTest::newRow("invalid utf-8") << QByteArray("{\"theme\": \"\xff\xfe\"}");
+        // Found by fuzzing the client-config merger: the JSON library throws another type.
+        QTest::newRow("number too large") << QByteArray("{\"port\": 1e999}");
     }
 
     void emptyAndTruncatedFilesAreErrors()
