@@ -15,11 +15,4 @@ const char *__ubsan_default_options()
 {
     return "print_stacktrace=1:halt_on_error=1";
 }
-
-// Leaks that belong to the system libraries under Qt, not to us: one-time caches and
-// type registrations they never free at exit. Our own code is never listed here.
-const char *__lsan_default_suppressions()
-{
-    return "";
-}
 }
