@@ -1,10 +1,13 @@
 #include "gateway/ToolAccess.h"
 
 #include "gateway/ApprovalQueue.h"
+#include "gateway/CatalogSnapshots.h"
 #include "gateway/Upstream.h"
 #include "store/AuditLog.h"
 
 #include <QPointer>
+
+#include <atomic>
 
 namespace mcpbroker::gateway {
 
@@ -13,9 +16,25 @@ namespace {
 using nlohmann::json;
 using store::PolicyDecision;
 
-json annotationsOf(const json &tool)
+const json &noAnnotations()
 {
-    return tool.is_object() ? tool.value("annotations", json()) : json();
+    static const json none;
+    return none;
+}
+
+const json &annotationsOf(const json &tool)
+{
+    if (!tool.is_object())
+        return noAnnotations();
+    const auto annotations = tool.find("annotations");
+    return annotations == tool.end() ? noAnnotations() : *annotations;
+}
+
+// Policies of every ToolAccess get different numbers, so a filter key never outlives its policy.
+quint64 nextPolicyRevision()
+{
+    static std::atomic<quint64> last{0};
+    return ++last;
 }
 
 QString cut(const QString &text, qsizetype length)
@@ -42,16 +61,40 @@ QString ToolAccess::argumentsSummary(const json &arguments)
 }
 
 ToolAccess::ToolAccess(ApprovalQueue *approvals, store::AuditLog *audit, QObject *parent)
-    : QObject(parent), m_approvals(approvals), m_audit(audit)
+    : QObject(parent), m_approvals(approvals), m_audit(audit),
+      m_policyRevision(nextPolicyRevision())
 { }
+
+void ToolAccess::setPolicy(ToolPolicy policy)
+{
+    // The config is applied again for any change; an unchanged policy keeps its filtered lists.
+    if (policy.config() == m_policy.config())
+        return;
+    m_policy = std::move(policy);
+    m_policyRevision = nextPolicyRevision();
+}
 
 bool ToolAccess::isVisible(const mcp::SessionOwner &owner, const QString &server,
                            const json &tool) const
 {
-    const QString name = tool.is_object() && tool.value("name", json()).is_string()
-            ? QString::fromStdString(tool["name"].get<std::string>())
-            : QString();
+    QString name;
+    if (tool.is_object()) {
+        if (const auto it = tool.find("name"); it != tool.end() && it->is_string())
+            name = QString::fromStdString(it->get_ref<const std::string &>());
+    }
     return m_policy.isVisible(owner.clientName, server, name, annotationsOf(tool));
+}
+
+CatalogFilter ToolAccess::listFilter(const mcp::SessionOwner &owner) const
+{
+    const QPointer<const ToolAccess> guard(this);
+    return {[guard, owner](const QString &server, const json &tool) {
+                return !guard || guard->isVisible(owner, server, tool);
+            },
+            [guard, client = owner.clientName] {
+                return guard ? QString::number(guard->m_policyRevision) + QLatin1Char('\n') + client
+                             : QString();
+            }};
 }
 
 void ToolAccess::check(const mcp::SessionOwner &owner, Upstream *upstream, const QString &tool,
@@ -59,22 +102,14 @@ void ToolAccess::check(const mcp::SessionOwner &owner, Upstream *upstream, const
 {
     QPointer<ToolAccess> guard(this);
     const QString server = upstream->name();
-    upstream->catalog(CatalogKind::Tools,
-                      [this, guard, owner, server, tool, arguments,
-                       done = std::move(done)](Result<json> tools) {
-                          if (!guard)
-                              return;
-                          // Unknown annotations (the list failed) count as none: rules still apply.
-                          json annotations;
-                          if (tools) {
-                              for (const json &item : tools.value()) {
-                                  if (item.is_object()
-                                      && item.value("name", json()) == tool.toStdString())
-                                      annotations = annotationsOf(item);
-                              }
-                          }
-                          decide(owner, server, tool, annotations, arguments, done);
-                      });
+    // Unknown annotations (the list failed) count as none: rules still apply.
+    auto decideWith = [this, guard, owner, server, tool, arguments,
+                       done = std::move(done)](Result<CatalogSnapshots::Snapshot> tools) {
+        if (guard)
+            decide(owner, server, tool,
+                   tools ? tools.value()->annotationsOf(tool) : noAnnotations(), arguments, done);
+    };
+    CatalogSnapshots::fetch(upstream, CatalogKind::Tools, std::move(decideWith));
 }
 
 void ToolAccess::decide(const mcp::SessionOwner &owner, const QString &server, const QString &tool,

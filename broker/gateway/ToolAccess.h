@@ -1,5 +1,6 @@
 #pragma once
 
+#include "gateway/CatalogFilter.h"
 #include "gateway/ToolPolicy.h"
 #include "mcp/ServerSession.h"
 
@@ -36,11 +37,15 @@ public:
 
     ToolAccess(ApprovalQueue *approvals, store::AuditLog *audit, QObject *parent = nullptr);
 
-    void setPolicy(ToolPolicy policy) { m_policy = std::move(policy); }
+    void setPolicy(ToolPolicy policy);
 
     bool isVisible(const mcp::SessionOwner &owner, const QString &server,
                    const nlohmann::json &tool) const;
-    // Answers once. The tool's annotations come from the upstream's (cached) tools/list.
+    // isVisible for CatalogListing, with the policy of the moment and the client as its key,
+    // so that a filtered tools/list is kept until either changes.
+    CatalogFilter listFilter(const mcp::SessionOwner &owner) const;
+    // Answers once. The tool's annotations come from the upstream's (cached) tools/list,
+    // looked up by name in its CatalogSnapshot.
     void check(const mcp::SessionOwner &owner, Upstream *upstream, const QString &tool,
                const nlohmann::json &arguments, std::function<void(Clearance)> done);
     // The arguments in one line for the approval dialog: `name: <JSON value>, …`, each value
@@ -61,6 +66,7 @@ private:
     ApprovalQueue *m_approvals;
     store::AuditLog *m_audit;
     ToolPolicy m_policy;
+    quint64 m_policyRevision; // unique in the process, see setPolicy
 };
 
 } // namespace mcpbroker::gateway

@@ -8,11 +8,14 @@
 #include "mcp/ProtocolVersion.h"
 
 #include <QDateTime>
+#include <QElapsedTimer>
 #include <QPointer>
 #include <QRandomGenerator>
 
+#include <algorithm>
 #include <deque>
 #include <map>
+#include <optional>
 
 namespace mcpbroker::mcp {
 
@@ -87,6 +90,8 @@ struct SessionEntry
     std::map<int, std::shared_ptr<OutgoingStream>> streams;
     std::shared_ptr<OutgoingStream> standalone;
     qint64 lastActivityMs = 0;
+    // The finished streams still kept (stream number, when it finished), oldest first.
+    std::deque<std::pair<int, qint64>> finished;
 };
 
 struct StreamableHttpServer::Private
@@ -97,6 +102,8 @@ struct StreamableHttpServer::Private
     std::map<QString, std::unique_ptr<SessionEntry>> sessions;
     int nextStreamNumber = 1;
     QTimer sweepTimer;
+    QTimer retentionTimer; // due when the oldest finished stream expires
+    QElapsedTimer clock;   // when streams finished, on a clock that never jumps
 
     void handlePost(const http::HttpRequest &request, http::HttpResponder *responder,
                     const QString &scope, const SessionOwner &owner);
@@ -112,6 +119,7 @@ struct StreamableHttpServer::Private
     void attach(SessionEntry &entry, OutgoingStream &stream, http::HttpResponder *responder);
     void emitEvent(OutgoingStream &stream, const json &message);
     void finishStream(SessionEntry &entry, const std::shared_ptr<OutgoingStream> &stream);
+    void dropExpiredStreams();
     void closeSession(const QString &id);
     bool makeRoom();
     void sweep();
@@ -196,6 +204,9 @@ StreamableHttpServer::StreamableHttpServer(ServerMessageHandler *handler, Option
     d->sweepTimer.setInterval(kSweepIntervalMs);
     connect(&d->sweepTimer, &QTimer::timeout, this, [this] { d->sweep(); });
     d->sweepTimer.start();
+    d->clock.start();
+    d->retentionTimer.setSingleShot(true);
+    connect(&d->retentionTimer, &QTimer::timeout, this, [this] { d->dropExpiredStreams(); });
 }
 
 StreamableHttpServer::~StreamableHttpServer()
@@ -572,16 +583,40 @@ void StreamableHttpServer::Private::emitEvent(OutgoingStream &stream, const json
 void StreamableHttpServer::Private::finishStream(SessionEntry &entry,
                                                  const std::shared_ptr<OutgoingStream> &stream)
 {
+    if (stream->finished)
+        return;
     stream->finished = true;
     if (stream->responder && stream->responder->isStreaming())
         stream->responder->endStream();
-    // Keep it a while for a client that lost the connection before the last event.
-    const QString sessionId = entry.session.id;
-    const int number = stream->number;
-    QTimer::singleShot(options.finishedStreamRetentionMs, q, [this, sessionId, number] {
-        if (const auto it = sessions.find(sessionId); it != sessions.end())
-            it->second->streams.erase(number);
-    });
+    // Keep it a while for a client that lost the connection before the last event; a client
+    // resumes what it was waiting for, so the most recent streams are the ones worth keeping.
+    entry.finished.emplace_back(stream->number, clock.elapsed());
+    while (int(entry.finished.size()) > std::max(0, options.maxFinishedStreamsPerSession)) {
+        entry.streams.erase(entry.finished.front().first);
+        entry.finished.pop_front();
+    }
+    if (!retentionTimer.isActive() && !entry.finished.empty())
+        retentionTimer.start(options.finishedStreamRetentionMs);
+}
+
+void StreamableHttpServer::Private::dropExpiredStreams()
+{
+    const qint64 now = clock.elapsed();
+    const qint64 cutoff = now - options.finishedStreamRetentionMs;
+    std::optional<qint64> nextExpiry;
+    for (auto &[id, entry] : sessions) {
+        while (!entry->finished.empty() && entry->finished.front().second <= cutoff) {
+            entry->streams.erase(entry->finished.front().first);
+            entry->finished.pop_front();
+        }
+        if (!entry->finished.empty()) {
+            const qint64 expiry
+                    = entry->finished.front().second + options.finishedStreamRetentionMs;
+            nextExpiry = std::min(nextExpiry.value_or(expiry), expiry);
+        }
+    }
+    if (nextExpiry)
+        retentionTimer.start(int(std::max<qint64>(0, *nextExpiry - now)));
 }
 
 void StreamableHttpServer::Private::closeSession(const QString &id)

@@ -29,7 +29,10 @@ public:
         int maxSessions = 512;
         int sessionIdleTimeoutMs = 30 * 60 * 1000; // no request and no open stream
         int retryMs = 1000;                        // "retry:" of priming events
-        int finishedStreamRetentionMs = 60'000;    // a finished stream can still be resumed
+        // A finished stream can still be resumed for this long, and a session keeps only its
+        // last few finished streams: memory stays bounded whatever the request rate.
+        int finishedStreamRetentionMs = 60'000;
+        int maxFinishedStreamsPerSession = 16;
         int maxStoredEventsPerStream = 256;
     };
 

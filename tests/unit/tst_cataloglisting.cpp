@@ -2,20 +2,24 @@
 // request is answered for the upstreams of an endpoint. The pure parts (qualifyItem, cursors,
 // no upstreams) need nothing else; merging, paging and deadlines run against real upstreams:
 // gateway::Upstream sessions to tests/peers/fixture-server.mjs (an MCP SDK server), and a TCP
-// server that accepts connections and never answers.
+// server that accepts connections and never answers. The lists it keeps (the snapshots of
+// unchanged catalogs, the items a policy filter lets through) run against in-process upstreams
+// whose catalogs the tests change (ScriptedUpstream): a kept list must never be a stale one.
 
 #include "gateway/CatalogListing.h"
+#include "gateway/ToolAccess.h"
+#include "gateway/ToolPolicy.h"
 #include "gateway/Upstream.h"
 
 #include "JsonCompare.h"
+#include "ScriptedUpstream.h"
+#include "UpstreamSessions.h"
 
 #include <QElapsedTimer>
-#include <QLoggingCategory>
-#include <QNetworkAccessManager>
-#include <QNetworkProxy>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSet>
+#include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -34,12 +38,16 @@
 
 using mcpbroker::Error;
 using mcpbroker::Result;
+using mcpbroker::gateway::CatalogFilter;
 using mcpbroker::gateway::CatalogKind;
 using mcpbroker::gateway::CatalogListing;
+using mcpbroker::gateway::ToolAccess;
+using mcpbroker::gateway::ToolPolicy;
 using mcpbroker::gateway::Upstream;
+using mcpbroker::store::PolicyConfig;
+using mcpbroker::store::PolicyDecision;
+using mcpbroker::store::PolicyRule;
 using json = nlohmann::json;
-
-Q_DECLARE_METATYPE(CatalogKind)
 
 namespace {
 
@@ -105,6 +113,81 @@ const char *fieldOf(CatalogKind kind)
     }
 }
 
+// An item of any kind called `name` (it has each kind's key), with tool annotations if given.
+json item(const std::string &name, json annotations = nullptr)
+{
+    json made = {{"name", name},
+                 {"uri", "test://" + name},
+                 {"uriTemplate", "test://" + name + "/{id}"},
+                 {"description", "Item " + name}};
+    if (!annotations.is_null())
+        made["annotations"] = std::move(annotations);
+    return made;
+}
+
+json items(std::initializer_list<const char *> names)
+{
+    json list = json::array();
+    for (const char *name : names)
+        list.push_back(item(name));
+    return list;
+}
+
+// tools t000, t001, … of which every seventh is marked destructive.
+json numberedTools(int count, int from = 0)
+{
+    json list = json::array();
+    for (int i = from; i < from + count; ++i) {
+        const std::string name
+                = QStringLiteral("t%1").arg(i, 3, 10, QLatin1Char('0')).toStdString();
+        list.push_back(item(name, i % 7 == 0 ? json{{"destructiveHint", true}} : json()));
+    }
+    return list;
+}
+
+// What a merged list of `catalogs` (server name, its items) should be: each item the filter
+// lets through, its `kind` key qualified with the server.
+std::vector<std::string> expectedList(CatalogKind kind,
+                                      const std::vector<std::pair<QString, json>> &catalogs,
+                                      const CatalogFilter &visible = {})
+{
+    std::vector<std::string> expected;
+    for (const auto &[server, catalog] : catalogs) {
+        for (const json &entry : catalog) {
+            if (!visible || visible(server, entry))
+                expected.push_back(CatalogListing::qualifyItem(kind, server, entry)
+                                           .value(fieldOf(kind), std::string()));
+        }
+    }
+    return expected;
+}
+
+QByteArray describe(const std::vector<std::string> &values)
+{
+    return QByteArray::fromStdString(json(values).dump());
+}
+
+mcpbroker::mcp::SessionOwner owner(const QString &client)
+{
+    mcpbroker::mcp::SessionOwner made;
+    made.grantId = QStringLiteral("grant-") + client;
+    made.clientName = client;
+    return made;
+}
+
+ToolPolicy denying(const QString &client, const QString &server, const QString &tool)
+{
+    PolicyConfig config;
+    config.destructiveTools = PolicyDecision::Deny;
+    PolicyRule rule;
+    rule.client = client;
+    rule.server = server;
+    rule.tool = tool;
+    rule.decision = PolicyDecision::Deny;
+    config.rules.append(rule);
+    return ToolPolicy(config);
+}
+
 } // namespace
 
 class TestCatalogListing : public QObject
@@ -138,22 +221,36 @@ private Q_SLOTS:
     void slowUpstreamIsLeftOutOfTheAggregatedListAfterTheDeadline();
     void slowServerOfAOneServerEndpointGivesAnErrorAfterTheDeadline();
 
+    // Kept lists are never stale.
+    void policyFilteredListIsCutIntoTheSamePagesWithAndWithoutAKey_data();
+    void policyFilteredListIsCutIntoTheSamePagesWithAndWithoutAKey();
+    void listShowsAChangeTheUpstreamAnnounced_data();
+    void listShowsAChangeTheUpstreamAnnounced();
+    void listShowsAChangeOfAServerThatDoesNotAnnounceChanges();
+    void listFollowsUpstreamsAddedRemovedAndReordered();
+    void listLeavesOutAnUpstreamThatFailedSinceTheLastList();
+    void listFollowsThePolicyAndTheClient();
+    void cursorIsAnOffsetIntoTheListAsItIsNow();
+
 private:
-    Upstream *startUpstream(const QString &name, const QUrl &url);
-    Upstream *failedUpstream(const QString &name, const QString &why);
     // The whole answer of one list() call; fails the test when it does not come.
     std::optional<Result<json>> listNow(const QList<Upstream *> &upstreams, bool qualify,
                                         CatalogKind kind, const json &params = json::object(),
-                                        int deadlineMs = CatalogListing::kDeadlineMs);
+                                        int deadlineMs = CatalogListing::kDeadlineMs,
+                                        const CatalogFilter &visible = {});
+    // Every page of one list, following nextCursor: the items' key fields, and the cursors
+    // given; nullopt (and a warning) when a page failed.
+    std::optional<std::vector<std::string>> listAll(const QList<Upstream *> &upstreams,
+                                                    CatalogKind kind,
+                                                    const CatalogFilter &visible = {},
+                                                    std::vector<json> *cursors = nullptr);
     QUrl fixtureUrl() const;
 
     QProcess m_fixture;
     QByteArray m_fixtureOut;
     QByteArray m_fixtureErr;
     quint16 m_fixturePort = 0;
-    QNetworkAccessManager *m_network = nullptr;
-    QList<Upstream *> m_upstreams;
-    QList<QNetworkAccessManager *> m_networks;
+    UpstreamSessions m_upstreams;
     // Accepts connections and never answers: an upstream that hangs.
     QTcpServer m_silentServer;
     QList<QTcpSocket *> m_silentConnections;
@@ -161,12 +258,7 @@ private:
 
 void TestCatalogListing::initTestCase()
 {
-    qRegisterMetaType<CatalogKind>();
-    // Upstream sessions log every connect; only warnings matter here.
-    QLoggingCategory::setFilterRules(QStringLiteral("mcpbroker.*.info=false"));
-    QNetworkProxyFactory::setUseSystemConfiguration(false);
-    QNetworkProxy::setApplicationProxy(QNetworkProxy::NoProxy);
-    m_network = new QNetworkAccessManager(this);
+    UpstreamSessions::prepare();
 
     QVERIFY(m_silentServer.listen(QHostAddress::LocalHost, 0));
     connect(&m_silentServer, &QTcpServer::newConnection, this, [this] {
@@ -191,8 +283,8 @@ void TestCatalogListing::initTestCase()
     static const QRegularExpression listening(QStringLiteral("LISTENING (\\d+)"));
     QTRY_VERIFY2_WITH_TIMEOUT(listening.match(QString::fromLatin1(m_fixtureOut)).hasMatch(),
                               m_fixtureErr.constData(), kWaitMs);
-    m_fixturePort =
-            quint16(listening.match(QString::fromLatin1(m_fixtureOut)).captured(1).toUInt());
+    m_fixturePort
+            = quint16(listening.match(QString::fromLatin1(m_fixtureOut)).captured(1).toUInt());
     QVERIFY(m_fixturePort != 0);
 }
 
@@ -206,10 +298,7 @@ void TestCatalogListing::cleanupTestCase()
 
 void TestCatalogListing::cleanup()
 {
-    qDeleteAll(m_upstreams); // before the network managers they use
     m_upstreams.clear();
-    qDeleteAll(m_networks);
-    m_networks.clear();
     qDeleteAll(m_silentConnections);
     m_silentConnections.clear();
 }
@@ -219,38 +308,13 @@ QUrl TestCatalogListing::fixtureUrl() const
     return QUrl(QStringLiteral("http://127.0.0.1:%1/mcp").arg(m_fixturePort));
 }
 
-Upstream *TestCatalogListing::startUpstream(const QString &name, const QUrl &url)
-{
-    mcpbroker::store::ServerConfig config;
-    config.name = name;
-    config.url = url;
-    // One network manager per upstream, as if each were on its own host: Qt opens at most six
-    // connections per host and manager, and each upstream keeps one for its GET stream.
-    auto *network = new QNetworkAccessManager(this);
-    m_networks.append(network);
-    auto *upstream = new Upstream(config, network);
-    m_upstreams.append(upstream);
-    upstream->start({});
-    return upstream;
-}
-
-Upstream *TestCatalogListing::failedUpstream(const QString &name, const QString &why)
-{
-    mcpbroker::store::ServerConfig config;
-    config.name = name;
-    config.url = QUrl(QStringLiteral("http://127.0.0.1:9/mcp"));
-    auto *upstream = new Upstream(config, m_network);
-    m_upstreams.append(upstream);
-    upstream->fail(Error::make(Error::Kind::KeychainLocked, why));
-    return upstream;
-}
-
 std::optional<Result<json>> TestCatalogListing::listNow(const QList<Upstream *> &upstreams,
                                                         bool qualify, CatalogKind kind,
-                                                        const json &params, int deadlineMs)
+                                                        const json &params, int deadlineMs,
+                                                        const CatalogFilter &visible)
 {
     Listing listing;
-    CatalogListing::list(upstreams, qualify, kind, params, listing.callback(), deadlineMs);
+    CatalogListing::list(upstreams, qualify, kind, params, listing.callback(), deadlineMs, visible);
     if (!QTest::qWaitFor([&] { return listing.calls > 0; }, kWaitMs))
         return std::nullopt;
     if (listing.calls != 1) {
@@ -258,6 +322,39 @@ std::optional<Result<json>> TestCatalogListing::listNow(const QList<Upstream *> 
         return std::nullopt;
     }
     return listing.result;
+}
+
+std::optional<std::vector<std::string>>
+TestCatalogListing::listAll(const QList<Upstream *> &upstreams, CatalogKind kind,
+                            const CatalogFilter &visible, std::vector<json> *cursors)
+{
+    std::vector<std::string> collected;
+    json cursor;
+    for (int pages = 0; pages < 100; ++pages) {
+        json params = json::object();
+        if (!cursor.is_null())
+            params["cursor"] = cursor;
+        const auto page
+                = listNow(upstreams, true, kind, params, CatalogListing::kDeadlineMs, visible);
+        if (!page || !page->ok()) {
+            qWarning() << "A page failed:" << errorText(page);
+            return std::nullopt;
+        }
+        const json &pageItems = page->value()[Upstream::itemsKey(kind)];
+        cursor = page->value().value("nextCursor", json());
+        if (!cursor.is_null() && pageItems.size() != size_t(CatalogListing::kPageSize)) {
+            qWarning() << "A page before the last has" << pageItems.size() << "items";
+            return std::nullopt;
+        }
+        for (const std::string &value : fieldValues(pageItems, fieldOf(kind)))
+            collected.push_back(value);
+        if (cursors)
+            cursors->push_back(cursor);
+        if (cursor.is_null())
+            return collected;
+    }
+    qWarning() << "More than 100 pages";
+    return std::nullopt;
 }
 
 void TestCatalogListing::itemsKeyNamesTheListOfEachKind()
@@ -278,22 +375,21 @@ void TestCatalogListing::qualifyItemRenamesTheFieldOfEachKind_data()
             << CatalogKind::Tools
             << QByteArray(R"({"name":"search","description":"d","inputSchema":{}})")
             << QByteArray(R"({"name":"gh__search","description":"d","inputSchema":{}})");
-    QTest::newRow("tool name with __") << CatalogKind::Tools
-                                       << QByteArray(R"({"name":"a__b"})")
+    QTest::newRow("tool name with __") << CatalogKind::Tools << QByteArray(R"({"name":"a__b"})")
                                        << QByteArray(R"({"name":"gh__a__b"})");
     // Only the name is the key; a title stays as the upstream wrote it.
-    QTest::newRow("tool title untouched") << CatalogKind::Tools
-                                          << QByteArray(R"({"name":"x","title":"X"})")
-                                          << QByteArray(R"({"name":"gh__x","title":"X"})");
+    QTest::newRow("tool title untouched")
+            << CatalogKind::Tools << QByteArray(R"({"name":"x","title":"X"})")
+            << QByteArray(R"({"name":"gh__x","title":"X"})");
     // Only the prompt's name: its arguments' names stay.
-    QTest::newRow("prompt name")
-            << CatalogKind::Prompts
-            << QByteArray(R"({"name":"greet","arguments":[{"name":"who"}]})")
-            << QByteArray(R"({"name":"gh__greet","arguments":[{"name":"who"}]})");
-    QTest::newRow("resource uri")
-            << CatalogKind::Resources
-            << QByteArray(R"({"uri":"repo://octo/readme","name":"readme"})")
-            << QByteArray(R"({"uri":"gh+repo://octo/readme","name":"readme"})");
+    QTest::newRow("prompt name") << CatalogKind::Prompts
+                                 << QByteArray(R"({"name":"greet","arguments":[{"name":"who"}]})")
+                                 << QByteArray(
+                                            R"({"name":"gh__greet","arguments":[{"name":"who"}]})");
+    QTest::newRow("resource uri") << CatalogKind::Resources
+                                  << QByteArray(R"({"uri":"repo://octo/readme","name":"readme"})")
+                                  << QByteArray(
+                                             R"({"uri":"gh+repo://octo/readme","name":"readme"})");
     QTest::newRow("resource template uriTemplate")
             << CatalogKind::ResourceTemplates
             << QByteArray(R"({"uriTemplate":"file:///{path}","name":"file","uri":"keep"})")
@@ -321,8 +417,8 @@ void TestCatalogListing::qualifyItemLeavesItemsWithoutTheFieldUnchanged_data()
     QTest::newRow("tool with numeric name") << CatalogKind::Tools << QByteArray(R"({"name":5})");
     QTest::newRow("prompt without name") << CatalogKind::Prompts << QByteArray(R"({"title":"t"})");
     // A resource's "name" is not its key.
-    QTest::newRow("resource without uri") << CatalogKind::Resources
-                                          << QByteArray(R"({"name":"readme"})");
+    QTest::newRow("resource without uri")
+            << CatalogKind::Resources << QByteArray(R"({"name":"readme"})");
     QTest::newRow("template with uri but no uriTemplate")
             << CatalogKind::ResourceTemplates << QByteArray(R"({"uri":"file:///x","name":"n"})");
     QTest::newRow("empty object") << CatalogKind::Tools << QByteArray("{}");
@@ -374,9 +470,8 @@ void TestCatalogListing::invalidCursorIsRefusedWithInvalidParams_data()
     QTest::addColumn<CatalogKind>("kind");
     QTest::addColumn<QByteArray>("cursor"); // JSON text of the cursor value
 
-    auto quoted = [](const std::string &text) {
-        return QByteArray::fromStdString(json(text).dump());
-    };
+    auto quoted
+            = [](const std::string &text) { return QByteArray::fromStdString(json(text).dump()); };
 
     QTest::newRow("garbage") << CatalogKind::Tools << QByteArray(R"("!!not base64!!")");
     QTest::newRow("base64 of something else") << CatalogKind::Tools << quoted(cursorText("hello"));
@@ -415,8 +510,9 @@ void TestCatalogListing::invalidCursorIsRefusedWithInvalidParams()
 
 void TestCatalogListing::failedUpstreamIsLeftOutOfTheAggregatedList()
 {
-    Upstream *alpha = failedUpstream(QStringLiteral("alpha"), QStringLiteral("Keychain locked."));
-    Upstream *beta = failedUpstream(QStringLiteral("beta"), QStringLiteral("Keychain locked."));
+    Upstream *alpha
+            = m_upstreams.failed(QStringLiteral("alpha"), QStringLiteral("Keychain locked."));
+    Upstream *beta = m_upstreams.failed(QStringLiteral("beta"), QStringLiteral("Keychain locked."));
 
     const auto answer = listNow({alpha, beta}, true, CatalogKind::Tools);
     QVERIFY(answer);
@@ -427,7 +523,7 @@ void TestCatalogListing::failedUpstreamIsLeftOutOfTheAggregatedList()
 void TestCatalogListing::failedUpstreamIsTheAnswerOnAOneServerEndpoint()
 {
     const QString why = QStringLiteral("The keychain is locked; unlock it and retry.");
-    Upstream *alpha = failedUpstream(QStringLiteral("alpha"), why);
+    Upstream *alpha = m_upstreams.failed(QStringLiteral("alpha"), why);
 
     const auto answer = listNow({alpha}, false, CatalogKind::Prompts);
     QVERIFY(answer);
@@ -437,7 +533,7 @@ void TestCatalogListing::failedUpstreamIsTheAnswerOnAOneServerEndpoint()
 
 void TestCatalogListing::oneServerEndpointListsTheUpstreamsItemsUnchanged()
 {
-    Upstream *alpha = startUpstream(QStringLiteral("alpha"), fixtureUrl());
+    Upstream *alpha = m_upstreams.start(QStringLiteral("alpha"), fixtureUrl());
 
     const auto tools = listNow({alpha}, false, CatalogKind::Tools);
     QVERIFY(tools);
@@ -473,8 +569,8 @@ void TestCatalogListing::aggregatedListQualifiesEachItemWithItsServerInUpstreamO
     const char *key = Upstream::itemsKey(kind);
     const char *field = fieldOf(kind);
 
-    Upstream *alpha = startUpstream(QStringLiteral("alpha"), fixtureUrl());
-    Upstream *beta = startUpstream(QStringLiteral("beta"), fixtureUrl());
+    Upstream *alpha = m_upstreams.start(QStringLiteral("alpha"), fixtureUrl());
+    Upstream *beta = m_upstreams.start(QStringLiteral("beta"), fixtureUrl());
 
     const auto own = listNow({alpha}, false, kind);
     QVERIFY(own);
@@ -492,13 +588,13 @@ void TestCatalogListing::aggregatedListQualifiesEachItemWithItsServerInUpstreamO
     }
     const std::vector<std::string> actual = fieldValues(merged->value()[key], field);
     QVERIFY2(actual == expected,
-             qPrintable(QString::fromStdString(json(actual).dump() + " != "
-                                               + json(expected).dump())));
+             qPrintable(
+                     QString::fromStdString(json(actual).dump() + " != " + json(expected).dump())));
 }
 
 void TestCatalogListing::aggregatedListIsCutIntoPagesAcrossUpstreams()
 {
-    Upstream *first = startUpstream(QStringLiteral("s0"), fixtureUrl());
+    Upstream *first = m_upstreams.start(QStringLiteral("s0"), fixtureUrl());
     const auto own = listNow({first}, false, CatalogKind::Tools);
     QVERIFY(own);
     QVERIFY2(own->ok(), errorText(own).constData());
@@ -509,7 +605,7 @@ void TestCatalogListing::aggregatedListIsCutIntoPagesAcrossUpstreams()
     const int upstreamCount = int(CatalogListing::kPageSize / toolNames.size()) + 2;
     QList<Upstream *> upstreams{first};
     for (int i = 1; i < upstreamCount; ++i)
-        upstreams.append(startUpstream(QStringLiteral("s%1").arg(i), fixtureUrl()));
+        upstreams.append(m_upstreams.start(QStringLiteral("s%1").arg(i), fixtureUrl()));
     std::vector<std::string> expected;
     for (int i = 0; i < upstreamCount; ++i) {
         for (const std::string &name : toolNames)
@@ -549,14 +645,14 @@ void TestCatalogListing::aggregatedListIsCutIntoPagesAcrossUpstreams()
 
 void TestCatalogListing::cursorOfOneListIsRefusedByAnother()
 {
-    Upstream *first = startUpstream(QStringLiteral("s0"), fixtureUrl());
+    Upstream *first = m_upstreams.start(QStringLiteral("s0"), fixtureUrl());
     const auto own = listNow({first}, false, CatalogKind::Tools);
     QVERIFY(own);
     QVERIFY2(own->ok(), errorText(own).constData());
     QList<Upstream *> upstreams{first};
     const int upstreamCount = int(CatalogListing::kPageSize / own->value()["tools"].size()) + 2;
     for (int i = 1; i < upstreamCount; ++i)
-        upstreams.append(startUpstream(QStringLiteral("s%1").arg(i), fixtureUrl()));
+        upstreams.append(m_upstreams.start(QStringLiteral("s%1").arg(i), fixtureUrl()));
 
     const auto firstPage = listNow(upstreams, true, CatalogKind::Tools);
     QVERIFY(firstPage);
@@ -575,8 +671,8 @@ void TestCatalogListing::cursorOfOneListIsRefusedByAnother()
 
 void TestCatalogListing::slowUpstreamIsLeftOutOfTheAggregatedListAfterTheDeadline()
 {
-    Upstream *alpha = startUpstream(QStringLiteral("alpha"), fixtureUrl());
-    Upstream *silent = startUpstream(
+    Upstream *alpha = m_upstreams.start(QStringLiteral("alpha"), fixtureUrl());
+    Upstream *silent = m_upstreams.start(
             QStringLiteral("silent"),
             QUrl(QStringLiteral("http://127.0.0.1:%1/mcp").arg(m_silentServer.serverPort())));
     const auto own = listNow({alpha}, false, CatalogKind::Tools);
@@ -587,8 +683,8 @@ void TestCatalogListing::slowUpstreamIsLeftOutOfTheAggregatedListAfterTheDeadlin
     constexpr int kDeadlineMs = 500;
     QElapsedTimer timer;
     timer.start();
-    const auto answer = listNow({silent, alpha}, true, CatalogKind::Tools, json::object(),
-                                kDeadlineMs);
+    const auto answer
+            = listNow({silent, alpha}, true, CatalogKind::Tools, json::object(), kDeadlineMs);
     QVERIFY(answer);
     QVERIFY(timer.elapsed() >= kDeadlineMs - 50);
     QVERIFY2(timer.elapsed() < 5'000, "the answer waited for the silent upstream");
@@ -604,16 +700,264 @@ void TestCatalogListing::slowServerOfAOneServerEndpointGivesAnErrorAfterTheDeadl
 {
     // "On a one-server endpoint its failure is the answer": a server that misses the deadline
     // must not look like a server that offers nothing (an empty list a client would cache).
-    Upstream *silent = startUpstream(
+    Upstream *silent = m_upstreams.start(
             QStringLiteral("silent"),
             QUrl(QStringLiteral("http://127.0.0.1:%1/mcp").arg(m_silentServer.serverPort())));
 
     const auto answer = listNow({silent}, false, CatalogKind::Tools, json::object(), 300);
     QVERIFY(answer);
     QVERIFY2(!answer->ok(),
-             answer->ok() ? ("answered " + answer->value().dump()
-                             + " for a server that never answered").c_str()
-                          : "");
+             answer->ok()
+                     ? ("answered " + answer->value().dump() + " for a server that never answered")
+                               .c_str()
+                     : "");
+}
+
+// --- kept lists ------------------------------------------------------------------------------
+
+void TestCatalogListing::policyFilteredListIsCutIntoTheSamePagesWithAndWithoutAKey_data()
+{
+    QTest::addColumn<int>("toolCount");
+    QTest::newRow("one page") << 40;
+    QTest::newRow("several pages") << 170;
+}
+
+void TestCatalogListing::policyFilteredListIsCutIntoTheSamePagesWithAndWithoutAKey()
+{
+    QFETCH(int, toolCount);
+    ScriptedUpstream server;
+    QVERIFY(server.listen());
+    const json tools = numberedTools(toolCount);
+    server.setItems(CatalogKind::Tools, tools);
+    QList<Upstream *> upstreams;
+    for (const char *name : {"s0", "s1", "s2"}) {
+        upstreams.append(m_upstreams.ready(QString::fromLatin1(name), server.url()));
+        QVERIFY(upstreams.last());
+    }
+
+    // s1's t01x tools are denied to this client, and every destructive tool.
+    ToolAccess access(nullptr, nullptr);
+    access.setPolicy(denying(QStringLiteral("c"), QStringLiteral("s1"), QStringLiteral("t01?")));
+    const auto client = owner(QStringLiteral("c"));
+    const CatalogFilter kept = access.listFilter(client);
+    QVERIFY(!kept.key().isEmpty());
+    const CatalogFilter unkept = [&access, client](const QString &server, const json &tool) {
+        return access.isVisible(client, server, tool);
+    };
+    QVERIFY(unkept.key().isEmpty());
+    const std::vector<std::string> expected
+            = expectedList(CatalogKind::Tools, {{"s0", tools}, {"s1", tools}, {"s2", tools}}, kept);
+    QVERIFY(expected.size() < size_t(3 * toolCount));
+    QVERIFY(std::find(expected.begin(), expected.end(), "s0__t010") != expected.end());
+    QVERIFY(std::find(expected.begin(), expected.end(), "s1__t010") == expected.end());
+    QVERIFY(std::find(expected.begin(), expected.end(), "s2__t007") == expected.end());
+
+    std::vector<json> keptCursors, unkeptCursors, againCursors;
+    const auto withKey = listAll(upstreams, CatalogKind::Tools, kept, &keptCursors);
+    const auto withoutKey = listAll(upstreams, CatalogKind::Tools, unkept, &unkeptCursors);
+    const auto again = listAll(upstreams, CatalogKind::Tools, kept, &againCursors);
+    QVERIFY(withKey && withoutKey && again);
+    QVERIFY2(*withKey == expected, describe(*withKey).constData());
+    QVERIFY2(*withoutKey == expected, describe(*withoutKey).constData());
+    QVERIFY2(*again == expected, describe(*again).constData());
+    QVERIFY(keptCursors == unkeptCursors && keptCursors == againCursors);
+    QCOMPARE(keptCursors.size(),
+             (expected.size() + CatalogListing::kPageSize - 1) / CatalogListing::kPageSize);
+
+    // With no filter every tool is listed, also past the pages of the filtered list.
+    const auto all = listAll(upstreams, CatalogKind::Tools);
+    QVERIFY(all);
+    const auto allExpected
+            = expectedList(CatalogKind::Tools, {{"s0", tools}, {"s1", tools}, {"s2", tools}});
+    QVERIFY2(*all == allExpected, describe(*all).constData());
+}
+
+void TestCatalogListing::listShowsAChangeTheUpstreamAnnounced_data()
+{
+    QTest::addColumn<CatalogKind>("kind");
+    QTest::newRow("tools") << CatalogKind::Tools;
+    QTest::newRow("prompts") << CatalogKind::Prompts;
+    QTest::newRow("resources") << CatalogKind::Resources;
+    QTest::newRow("templates") << CatalogKind::ResourceTemplates;
+}
+
+void TestCatalogListing::listShowsAChangeTheUpstreamAnnounced()
+{
+    QFETCH(CatalogKind, kind);
+    ScriptedUpstream server;
+    QVERIFY(server.listen());
+    server.setItems(kind, items({"x", "y"}));
+    Upstream *alpha = m_upstreams.ready(QStringLiteral("alpha"), server.url());
+    QVERIFY(alpha);
+    ToolAccess access(nullptr, nullptr);
+    const CatalogFilter visible = kind == CatalogKind::Tools
+            ? access.listFilter(owner(QStringLiteral("c")))
+            : CatalogFilter();
+
+    const auto before = listAll({alpha}, kind, visible);
+    QVERIFY(before);
+    QVERIFY2(*before == expectedList(kind, {{"alpha", items({"x", "y"})}}),
+             describe(*before).constData());
+    const auto beforeAgain = listAll({alpha}, kind, visible);
+    QVERIFY(beforeAgain && *beforeAgain == *before);
+
+    server.setItems(kind, items({"x", "z", "w"}));
+    QTRY_VERIFY_WITH_TIMEOUT(server.hasListener(), kWaitMs);
+    QSignalSpy changed(alpha, &Upstream::catalogChanged);
+    QVERIFY(server.announce(kind));
+    QTRY_VERIFY_WITH_TIMEOUT(!changed.isEmpty(), kWaitMs);
+
+    const auto after = listAll({alpha}, kind, visible);
+    QVERIFY(after);
+    QVERIFY2(*after == expectedList(kind, {{"alpha", items({"x", "z", "w"})}}),
+             describe(*after).constData());
+    const auto own
+            = listNow({alpha}, false, kind, json::object(), CatalogListing::kDeadlineMs, visible);
+    QVERIFY(own && own->ok());
+    COMPARE_JSON(own->value()[Upstream::itemsKey(kind)], items({"x", "z", "w"}));
+}
+
+void TestCatalogListing::listShowsAChangeOfAServerThatDoesNotAnnounceChanges()
+{
+    // Upstream lists such a server again once its copy is a few seconds old; the list follows.
+    ScriptedUpstream server(false);
+    QVERIFY(server.listen());
+    server.setItems(CatalogKind::Tools, items({"x", "y"}));
+    Upstream *alpha = m_upstreams.ready(QStringLiteral("alpha"), server.url());
+    QVERIFY(alpha);
+    ToolAccess access(nullptr, nullptr);
+    const CatalogFilter visible = access.listFilter(owner(QStringLiteral("c")));
+    const auto before = listAll({alpha}, CatalogKind::Tools, visible);
+    QVERIFY(before);
+    QVERIFY2(*before == (std::vector<std::string>{"alpha__x", "alpha__y"}),
+             describe(*before).constData());
+
+    server.setItems(CatalogKind::Tools, items({"z"}));
+    const int requests = server.listRequests(CatalogKind::Tools);
+    QTRY_VERIFY_WITH_TIMEOUT(listAll({alpha}, CatalogKind::Tools, visible)
+                                     == std::vector<std::string>{"alpha__z"},
+                             kWaitMs);
+    QVERIFY(server.listRequests(CatalogKind::Tools) > requests);
+    // Once the upstream was asked again, no list shows the old catalog.
+    for (int i = 0; i < 3; ++i)
+        QVERIFY(listAll({alpha}, CatalogKind::Tools, visible)
+                == std::vector<std::string>{"alpha__z"});
+}
+
+void TestCatalogListing::listFollowsUpstreamsAddedRemovedAndReordered()
+{
+    ScriptedUpstream first;
+    ScriptedUpstream second;
+    QVERIFY(first.listen() && second.listen());
+    const json tools = numberedTools(120);
+    const json otherTools = numberedTools(90, 500);
+    first.setItems(CatalogKind::Tools, tools);
+    second.setItems(CatalogKind::Tools, otherTools);
+    Upstream *a = m_upstreams.ready(QStringLiteral("a"), first.url());
+    Upstream *b = m_upstreams.ready(QStringLiteral("b"), second.url());
+    QVERIFY(a && b);
+    ToolAccess access(nullptr, nullptr);
+    const CatalogFilter visible = access.listFilter(owner(QStringLiteral("c")));
+
+    const std::vector<std::pair<QList<Upstream *>, std::vector<std::pair<QString, json>>>> steps{
+            {{a}, {{"a", tools}}},
+            {{a, b}, {{"a", tools}, {"b", otherTools}}},
+            {{b, a}, {{"b", otherTools}, {"a", tools}}},
+            {{b}, {{"b", otherTools}}},
+            {{a, b}, {{"a", tools}, {"b", otherTools}}},
+    };
+    for (const auto &[upstreams, catalogs] : steps) {
+        const auto listed = listAll(upstreams, CatalogKind::Tools, visible);
+        QVERIFY(listed);
+        const auto expected = expectedList(CatalogKind::Tools, catalogs, visible);
+        QVERIFY2(*listed == expected, describe(*listed).constData());
+    }
+}
+
+void TestCatalogListing::listLeavesOutAnUpstreamThatFailedSinceTheLastList()
+{
+    ScriptedUpstream server;
+    QVERIFY(server.listen());
+    server.setItems(CatalogKind::Tools, items({"x", "y"}));
+    Upstream *a = m_upstreams.ready(QStringLiteral("a"), server.url());
+    Upstream *b = m_upstreams.ready(QStringLiteral("b"), server.url());
+    QVERIFY(a && b);
+    ToolAccess access(nullptr, nullptr);
+    const CatalogFilter visible = access.listFilter(owner(QStringLiteral("c")));
+    const auto both = listAll({a, b}, CatalogKind::Tools, visible);
+    QVERIFY(both);
+    QVERIFY2(*both == (std::vector<std::string>{"a__x", "a__y", "b__x", "b__y"}),
+             describe(*both).constData());
+
+    b->fail(Error::make(Error::Kind::KeychainLocked, QStringLiteral("Keychain locked.")));
+    const auto onlyA = listAll({a, b}, CatalogKind::Tools, visible);
+    QVERIFY(onlyA);
+    QVERIFY2(*onlyA == (std::vector<std::string>{"a__x", "a__y"}), describe(*onlyA).constData());
+}
+
+void TestCatalogListing::listFollowsThePolicyAndTheClient()
+{
+    ScriptedUpstream server;
+    QVERIFY(server.listen());
+    server.setItems(CatalogKind::Tools, items({"x", "y", "z"}));
+    Upstream *a = m_upstreams.ready(QStringLiteral("a"), server.url());
+    QVERIFY(a);
+    ToolAccess access(nullptr, nullptr);
+    const auto cursor = owner(QStringLiteral("cursor"));
+    const auto claude = owner(QStringLiteral("claude"));
+    const std::vector<std::string> all{"a__x", "a__y", "a__z"};
+    const std::vector<std::string> withoutY{"a__x", "a__z"};
+
+    QVERIFY(listAll({a}, CatalogKind::Tools, access.listFilter(cursor)) == all);
+    access.setPolicy(denying(QStringLiteral("cursor"), QStringLiteral("a"), QStringLiteral("y")));
+    QVERIFY(listAll({a}, CatalogKind::Tools, access.listFilter(cursor)) == withoutY);
+    QVERIFY(listAll({a}, CatalogKind::Tools, access.listFilter(claude)) == all);
+    QVERIFY(listAll({a}, CatalogKind::Tools, access.listFilter(cursor)) == withoutY);
+
+    // A filter made before the change follows the policy of the moment too.
+    const CatalogFilter early = access.listFilter(cursor);
+    access.setPolicy(ToolPolicy());
+    QVERIFY(listAll({a}, CatalogKind::Tools, early) == all);
+    QVERIFY(listAll({a}, CatalogKind::Tools, access.listFilter(cursor)) == all);
+    access.setPolicy(denying(QStringLiteral("*"), QStringLiteral("a"), QStringLiteral("x")));
+    QVERIFY(listAll({a}, CatalogKind::Tools, access.listFilter(claude))
+            == (std::vector<std::string>{"a__y", "a__z"}));
+}
+
+void TestCatalogListing::cursorIsAnOffsetIntoTheListAsItIsNow()
+{
+    // MCP leaves a cursor's meaning to the server; ours is a position in the merged list, so a
+    // page asked for after a change is that position in the changed list.
+    ScriptedUpstream server;
+    QVERIFY(server.listen());
+    server.setItems(CatalogKind::Tools, numberedTools(250));
+    Upstream *a = m_upstreams.ready(QStringLiteral("a"), server.url());
+    QVERIFY(a);
+    ToolAccess access(nullptr, nullptr);
+    const CatalogFilter visible = access.listFilter(owner(QStringLiteral("c")));
+    const auto first = listNow({a}, true, CatalogKind::Tools, json::object(),
+                               CatalogListing::kDeadlineMs, visible);
+    QVERIFY(first && first->ok());
+    const json cursor = first->value().value("nextCursor", json());
+    QVERIFY(cursor.is_string());
+
+    const json changed = numberedTools(230, 20); // t020 … t249
+    server.setItems(CatalogKind::Tools, changed);
+    QTRY_VERIFY_WITH_TIMEOUT(server.hasListener(), kWaitMs);
+    QSignalSpy catalogChanged(a, &Upstream::catalogChanged);
+    QVERIFY(server.announce(CatalogKind::Tools));
+    QTRY_VERIFY_WITH_TIMEOUT(!catalogChanged.isEmpty(), kWaitMs);
+
+    const auto second = listNow({a}, true, CatalogKind::Tools, {{"cursor", cursor}},
+                                CatalogListing::kDeadlineMs, visible);
+    QVERIFY(second && second->ok());
+    const auto expected = expectedList(CatalogKind::Tools, {{"a", changed}}, visible);
+    const auto names = fieldValues(second->value()["tools"], "name");
+    QVERIFY2(names
+                     == std::vector<std::string>(expected.begin() + CatalogListing::kPageSize,
+                                                 expected.end()),
+             describe(names).constData());
+    QVERIFY(!second->value().contains("nextCursor"));
 }
 
 QTEST_GUILESS_MAIN(TestCatalogListing)

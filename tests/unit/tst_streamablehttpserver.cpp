@@ -60,8 +60,8 @@ public:
                                                   QStringLiteral("Unsupported client.")));
                 return;
             }
-            const QString requested =
-                    jsonrpc::toQString(jsonrpc::params(request).value("protocolVersion", json()));
+            const QString requested
+                    = jsonrpc::toQString(jsonrpc::params(request).value("protocolVersion", json()));
             session.protocolVersion = requested.isEmpty() ? ProtocolVersion::kLatest : requested;
             reply->respond(jsonrpc::makeResult(
                     id, {{"protocolVersion", jsonrpc::toStd(session.protocolVersion)}}));
@@ -112,8 +112,7 @@ class Exchange
 public:
     Exchange(quint16 port, QByteArray request) : m_request(std::move(request))
     {
-        QObject::connect(&m_socket, &QTcpSocket::connected,
-                         [this] { m_socket.write(m_request); });
+        QObject::connect(&m_socket, &QTcpSocket::connected, [this] { m_socket.write(m_request); });
         QObject::connect(&m_socket, &QTcpSocket::readyRead,
                          [this] { m_data += m_socket.readAll(); });
         QObject::connect(&m_socket, &QTcpSocket::disconnected, [this] { m_closed = true; });
@@ -320,6 +319,8 @@ private Q_SLOTS:
     void resumingAStreamStillOpenElsewhereMovesItToTheNewConnection();
     void standaloneStreamMessagesMissedWhileDisconnectedAreResumed();
     void lastEventIdOfAnotherSessionReplaysNothingOfIt();
+    void sessionKeepsOnlyItsLastFinishedStreamsForResumption();
+    void finishedStreamIsNoLongerResumableAfterTheRetentionTime();
 
     void otherMethodsAreRefusedWith405AndAllow_data();
     void otherMethodsAreRefusedWith405AndAllow();
@@ -338,6 +339,11 @@ private:
                        const QString &version = ProtocolVersion::kLatest);
     bool waitForNoConnections();
     void restartTransport(StreamableHttpServer::Options options);
+    // Posts "echo" on the session and waits for its whole answer: the priming event's id.
+    QByteArray finishedStream(const QString &sessionId, int requestId);
+    // Whether GET with Last-Event-ID `eventId` replays a message (else a new standalone stream
+    // opens); leaves no connection behind.
+    bool replays(const QString &sessionId, const QByteArray &eventId);
 
     std::unique_ptr<ScriptedHandler> m_handler;
     std::unique_ptr<StreamableHttpServer> m_transport;
@@ -356,14 +362,13 @@ void TestStreamableHttpServer::init()
     StreamableHttpServer::Options options;
     options.retryMs = kRetryMs;
     m_transport = std::make_unique<StreamableHttpServer>(m_handler.get(), options);
-    m_http = std::make_unique<http::HttpServer>(
-            [this](const http::HttpRequest &request, http::HttpResponder *responder) {
-                // "/mcp" is the aggregated endpoint (scope ""), "/mcp/<server>" one server's.
-                const QString scope = request.path.startsWith(QLatin1String("/mcp/"))
-                        ? request.path.mid(5)
-                        : QString();
-                m_transport->handle(request, responder, scope);
-            });
+    m_http = std::make_unique<http::HttpServer>([this](const http::HttpRequest &request,
+                                                       http::HttpResponder *responder) {
+        // "/mcp" is the aggregated endpoint (scope ""), "/mcp/<server>" one server's.
+        const QString scope
+                = request.path.startsWith(QLatin1String("/mcp/")) ? request.path.mid(5) : QString();
+        m_transport->handle(request, responder, scope);
+    });
     const auto listening = m_http->listen(0);
     QVERIFY2(listening.ok(), listening.ok() ? "" : qPrintable(listening.error().message));
     m_port = m_http->port();
@@ -380,8 +385,8 @@ QByteArray TestStreamableHttpServer::httpRequest(const QByteArray &method, const
                                                  const Headers &headers,
                                                  const QByteArray &body) const
 {
-    QByteArray bytes = method + ' ' + path + " HTTP/1.1\r\nHost: 127.0.0.1:"
-            + QByteArray::number(m_port) + "\r\n";
+    QByteArray bytes = method + ' ' + path
+            + " HTTP/1.1\r\nHost: 127.0.0.1:" + QByteArray::number(m_port) + "\r\n";
     for (const auto &[name, value] : headers)
         bytes += name + ": " + value + "\r\n";
     if (!body.isEmpty() || method == "POST")
@@ -445,6 +450,36 @@ bool TestStreamableHttpServer::waitForNoConnections()
     return QTest::qWaitFor([this] { return m_http->connectionCount() == 0; }, kWaitMs);
 }
 
+QByteArray TestStreamableHttpServer::finishedStream(const QString &sessionId, int requestId)
+{
+    auto posted = post("/mcp", request(requestId, "echo", {{"n", requestId}}), sessionId);
+    if (!QTest::qWaitFor([&] { return posted->isComplete(); }, kWaitMs)
+        || posted->events().size() != 2 || posted->events()[1].message()["id"] != requestId)
+        return {};
+    const QByteArray primingId = posted->events()[0].id;
+    posted.reset();
+    return waitForNoConnections() ? primingId : QByteArray();
+}
+
+bool TestStreamableHttpServer::replays(const QString &sessionId, const QByteArray &eventId)
+{
+    auto resumed = get("/mcp", sessionId, {{"Last-Event-ID", eventId}});
+    // A replay ends with the stream; a new standalone stream starts with its priming event.
+    const bool answered = QTest::qWaitFor(
+            [&] {
+                const QList<SseEventSeen> events = resumed->events();
+                return resumed->isComplete() || (!events.isEmpty() && events[0].data.isEmpty());
+            },
+            kWaitMs);
+    bool replayed = false;
+    for (const SseEventSeen &event : resumed->events())
+        replayed = replayed || !event.data.isEmpty();
+    const bool ok = answered && resumed->status() == 200;
+    resumed->drop();
+    resumed.reset();
+    return waitForNoConnections() && ok && replayed;
+}
+
 // --- lifecycle and sessions ------------------------------------------------------------------
 
 void TestStreamableHttpServer::initializeAnswersJsonWithANewRandomSessionId()
@@ -497,8 +532,7 @@ void TestStreamableHttpServer::initializeWithoutIdIsRefused()
                          QString());
     QTRY_VERIFY_WITH_TIMEOUT(exchange->isComplete(), kWaitMs);
     QCOMPARE(exchange->status(), 400);
-    QCOMPARE(exchange->bodyJson()["error"]["code"].get<int>(),
-             jsonrpc::ErrorCode::kInvalidRequest);
+    QCOMPARE(exchange->bodyJson()["error"]["code"].get<int>(), jsonrpc::ErrorCode::kInvalidRequest);
     QCOMPARE(m_transport->sessionCount(), 0);
     QVERIFY(m_handler->requests.isEmpty());
     QVERIFY(m_handler->notifications.isEmpty());
@@ -512,8 +546,8 @@ void TestStreamableHttpServer::initializeInsideABatchIsRefusedAndCreatesNoSessio
     const int requestsBefore = int(m_handler->requests.size());
 
     for (const QString &sessionId : {QString(), old}) {
-        const json batch = json::array({initializeRequest(ProtocolVersion::k2025_03_26),
-                                        request(1, "echo")});
+        const json batch = json::array(
+                {initializeRequest(ProtocolVersion::k2025_03_26), request(1, "echo")});
         auto exchange = post("/mcp", batch, sessionId);
         QTRY_VERIFY_WITH_TIMEOUT(exchange->isComplete(), kWaitMs);
         QCOMPARE(exchange->status(), 400);
@@ -540,8 +574,8 @@ void TestStreamableHttpServer::requestWithoutSessionIdIsRefusedWith400()
     QVERIFY(!initialize().isEmpty()); // a session exists, but the request names none
 
     const Headers headers{{"Accept", kBothAccepted}, {"Content-Type", "application/json"}};
-    const QByteArray body =
-            method == "POST" ? jsonrpc::serialize(request(1, "echo")) : QByteArray();
+    const QByteArray body
+            = method == "POST" ? jsonrpc::serialize(request(1, "echo")) : QByteArray();
     auto exchange = send(method, "/mcp", headers, body);
     QTRY_VERIFY_WITH_TIMEOUT(exchange->isComplete(), kWaitMs);
     QCOMPARE(exchange->status(), 400);
@@ -566,14 +600,14 @@ void TestStreamableHttpServer::unknownSessionIsAnsweredWith404()
 
     for (const QByteArray &unknown :
          {QByteArray("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), real.toLatin1().chopped(1),
-          real.toLatin1() + 'x', real.toLatin1().toLower() == real.toLatin1()
-                  ? real.toLatin1().toUpper()
-                  : real.toLatin1().toLower()}) {
+          real.toLatin1() + 'x',
+          real.toLatin1().toLower() == real.toLatin1() ? real.toLatin1().toUpper()
+                                                       : real.toLatin1().toLower()}) {
         const Headers headers{{"Accept", kBothAccepted},
                               {"Content-Type", "application/json"},
                               {"Mcp-Session-Id", unknown}};
-        const QByteArray body =
-                method == "POST" ? jsonrpc::serialize(request(1, "echo")) : QByteArray();
+        const QByteArray body
+                = method == "POST" ? jsonrpc::serialize(request(1, "echo")) : QByteArray();
         auto exchange = send(method, "/mcp", headers, body);
         QTRY_VERIFY_WITH_TIMEOUT(exchange->isComplete(), kWaitMs);
         QVERIFY2(exchange->status() == 404, unknown.constData());
@@ -788,8 +822,8 @@ void TestStreamableHttpServer::messagesAboutARequestPrecedeItsResponseOnItsStrea
     QVERIFY(!exchange->isComplete());
 
     const auto reply = m_handler->pending.first().reply;
-    const json progress = notification("notifications/progress",
-                                       {{"progressToken", "p"}, {"progress", 1}});
+    const json progress
+            = notification("notifications/progress", {{"progressToken", "p"}, {"progress", 1}});
     reply->send(progress);
     QTRY_COMPARE_WITH_TIMEOUT(exchange->events().size(), 2, kWaitMs);
     QVERIFY(!exchange->isComplete());
@@ -946,10 +980,10 @@ void TestStreamableHttpServer::batchOnA2025_03_26SessionIsAnsweredForEachRequest
     QVERIFY(!id.isEmpty());
     const Headers version{{"MCP-Protocol-Version", "2025-03-26"}};
 
-    const json batch = json::array({request(1, "echo", {{"a", 1}}),
-                                    notification("notifications/cancelled", {{"requestId", 9}}),
-                                    request("two", "echo", {{"b", 2}}),
-                                    request(3, "no/such/method")});
+    const json batch
+            = json::array({request(1, "echo", {{"a", 1}}),
+                           notification("notifications/cancelled", {{"requestId", 9}}),
+                           request("two", "echo", {{"b", 2}}), request(3, "no/such/method")});
     auto exchange = post("/mcp", batch, id, version);
     QTRY_VERIFY_WITH_TIMEOUT(exchange->isComplete(), kWaitMs);
     QCOMPARE(exchange->status(), 200);
@@ -963,8 +997,8 @@ void TestStreamableHttpServer::batchOnA2025_03_26SessionIsAnsweredForEachRequest
     QCOMPARE(m_handler->notifications.size(), 1);
 
     // A batch of notifications only is accepted like a single one.
-    const json notifications = json::array({notification("notifications/a"),
-                                            notification("notifications/b")});
+    const json notifications
+            = json::array({notification("notifications/a"), notification("notifications/b")});
     auto accepted = post("/mcp", notifications, id, version);
     QTRY_VERIFY_WITH_TIMEOUT(accepted->isComplete(), kWaitMs);
     QCOMPARE(accepted->status(), 202);
@@ -993,8 +1027,8 @@ void TestStreamableHttpServer::unsupportedProtocolVersionHeaderIsRefusedWith400(
                           {"Content-Type", "application/json"},
                           {"Mcp-Session-Id", id.toLatin1()},
                           {"MCP-Protocol-Version", version}};
-    const QByteArray body =
-            method == "POST" ? jsonrpc::serialize(request(1, "echo")) : QByteArray();
+    const QByteArray body
+            = method == "POST" ? jsonrpc::serialize(request(1, "echo")) : QByteArray();
     auto exchange = send(method, "/mcp", headers, body);
     QTRY_VERIFY_WITH_TIMEOUT(exchange->isComplete(), kWaitMs);
     QCOMPARE(exchange->status(), 400);
@@ -1036,8 +1070,8 @@ void TestStreamableHttpServer::getWithoutEventStreamInAcceptIsRefusedWith406()
     const QString id = initialize();
     QVERIFY(!id.isEmpty());
     for (const QByteArray &accept : {QByteArray("application/json"), QByteArray("text/html")}) {
-        auto exchange =
-                send("GET", "/mcp", {{"Accept", accept}, {"Mcp-Session-Id", id.toLatin1()}});
+        auto exchange
+                = send("GET", "/mcp", {{"Accept", accept}, {"Mcp-Session-Id", id.toLatin1()}});
         QTRY_VERIFY_WITH_TIMEOUT(exchange->isComplete(), kWaitMs);
         QCOMPARE(exchange->status(), 406);
     }
@@ -1112,8 +1146,8 @@ void TestStreamableHttpServer::droppedPostStreamIsResumedWithLastEventIdIncludin
     posted->drop();
     QVERIFY(waitForNoConnections());
     const auto reply = m_handler->pending.first().reply;
-    const json progress = notification("notifications/progress",
-                                       {{"progressToken", 1}, {"progress", 50}});
+    const json progress
+            = notification("notifications/progress", {{"progressToken", 1}, {"progress", 50}});
     reply->send(progress);
     reply->respond(jsonrpc::makeResult("r1", {{"late", true}}));
 
@@ -1224,6 +1258,49 @@ void TestStreamableHttpServer::lastEventIdOfAnotherSessionReplaysNothingOfIt()
     QVERIFY2(!stolen->body().contains("victim-data"), stolen->body().constData());
     for (const SseEventSeen &event : stolen->events())
         QVERIFY(event.data.isEmpty()); // at most a priming event of its own new stream
+}
+
+void TestStreamableHttpServer::sessionKeepsOnlyItsLastFinishedStreamsForResumption()
+{
+    StreamableHttpServer::Options options;
+    options.maxFinishedStreamsPerSession = 2;
+    restartTransport(options);
+    const QString id = initialize();
+    const QString other = initialize();
+    QVERIFY(!id.isEmpty() && !other.isEmpty());
+
+    QList<QByteArray> primingIds;
+    for (int request = 1; request <= 3; ++request) {
+        primingIds.append(finishedStream(id, request));
+        QVERIFY(!primingIds.last().isEmpty());
+    }
+    // Another session's streams count for that session only.
+    for (int request = 11; request <= 13; ++request)
+        QVERIFY(!finishedStream(other, request).isEmpty());
+
+    QVERIFY2(replays(id, primingIds[2]), "the last finished stream is resumable");
+    QVERIFY2(replays(id, primingIds[1]), "the one before is resumable");
+    QVERIFY2(!replays(id, primingIds[0]), "the oldest of three was dropped");
+    // Resuming does not make a stream new again, nor does it count as finishing one more.
+    QVERIFY(replays(id, primingIds[2]));
+    QVERIFY(replays(id, primingIds[1]));
+    QCOMPARE(m_handler->requests.size(), 2 + 6); // nothing was handled again
+}
+
+void TestStreamableHttpServer::finishedStreamIsNoLongerResumableAfterTheRetentionTime()
+{
+    StreamableHttpServer::Options options;
+    options.finishedStreamRetentionMs = 200;
+    restartTransport(options);
+    const QString id = initialize();
+    QVERIFY(!id.isEmpty());
+    const QByteArray first = finishedStream(id, 1);
+    const QByteArray second = finishedStream(id, 2);
+    QVERIFY(!first.isEmpty() && !second.isEmpty());
+
+    QTRY_VERIFY_WITH_TIMEOUT(!replays(id, second), kWaitMs);
+    QVERIFY(!replays(id, first));
+    QVERIFY(m_transport->findSession(id)); // the session itself stays
 }
 
 void TestStreamableHttpServer::otherMethodsAreRefusedWith405AndAllow_data()
