@@ -29,13 +29,9 @@ public:
 
 private:
     explicit CatalogSnapshots(Upstream *upstream);
-    // Upstream::catalog answers with a copy of its items (a new one each time: compared with
-    // the snapshot's), or, where it shares its cache, with the same pointer while the items do
-    // not change: both forms are served, so the two sides need not change together.
-    Snapshot update(CatalogKind kind, nlohmann::json items);
+    // Upstream::catalog hands out the same items until a load replaces them: the same pointer
+    // is the same snapshot, and a reload of equal items keeps the revision.
     Snapshot update(CatalogKind kind, CatalogSnapshot::Items items);
-    static CatalogSnapshot::Items shared(nlohmann::json items);
-    static CatalogSnapshot::Items shared(CatalogSnapshot::Items items);
 
     QString m_server;
     std::map<CatalogKind, Snapshot> m_latest;

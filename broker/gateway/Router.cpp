@@ -395,12 +395,8 @@ void Router::list(mcp::ServerSession &session, CatalogKind kind, const json &req
     QPointer<Router> guard(this);
     QPointer<Upstream> scoped = m_registry->find(session.scope);
     CatalogListing::ItemFilter visible;
-    if (kind == CatalogKind::Tools && m_access) {
-        visible = [access = m_access, owner = session.owner](const QString &server,
-                                                             const json &tool) {
-            return !access || access->isVisible(owner, server, tool);
-        };
-    }
+    if (kind == CatalogKind::Tools && m_access)
+        visible = m_access->listFilter(session.owner);
     CatalogListing::list(
             upstreamsIn(session), session.scope.isEmpty(), kind, mcp::jsonrpc::params(request),
             [this, guard, scoped, id, reply,

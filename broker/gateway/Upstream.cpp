@@ -128,7 +128,7 @@ void Upstream::requireSignIn(std::function<void(Error)> done)
 int Upstream::toolCount() const
 {
     const auto it = m_caches.find(CatalogKind::Tools);
-    return it == m_caches.end() ? 0 : int(it->second.items.size());
+    return it == m_caches.end() ? 0 : int(it->second.items->size());
 }
 
 const char *Upstream::itemsKey(CatalogKind kind)
@@ -318,8 +318,9 @@ void Upstream::catalog(CatalogKind kind, CatalogCallback done)
     }
     if (m_state == State::Failed) {
         // The retry timer reconnects; a list does not wait for a server known to be down.
-        done(cache.loaded ? Result<json>(cache.items)
-                          : Result<json>(Error::make(Error::Kind::Unreachable, m_errorText)));
+        done(cache.loaded
+                     ? Result<CatalogItems>(cache.items)
+                     : Result<CatalogItems>(Error::make(Error::Kind::Unreachable, m_errorText)));
         return;
     }
     cache.waiters.push_back(std::move(done));
@@ -373,29 +374,30 @@ void Upstream::finishLoad(CatalogKind kind, Result<json> result)
     Cache &cache = m_caches[kind];
     cache.loading = false;
     const bool countChanged
-            = kind == CatalogKind::Tools && result && result.value().size() != cache.items.size();
+            = kind == CatalogKind::Tools && result && result.value().size() != cache.items->size();
     if (result) {
-        cache.items = result.value();
+        cache.items = std::make_shared<const json>(std::move(result).value());
         cache.loaded = true;
         cache.stale = false;
         cache.loadedAtMs = QDateTime::currentMSecsSinceEpoch();
     } else if (result.error().kind == Error::Kind::Rpc
                && result.error().rpcCode == ErrorCode::kMethodNotFound) {
-        cache.items = json::array(); // the server has no such list
+        // the server has no such list
+        cache.items = std::make_shared<const json>(json::array());
         cache.loaded = true;
         cache.stale = false;
         cache.loadedAtMs = QDateTime::currentMSecsSinceEpoch();
-        result = cache.items;
     } else {
         qCWarning(lcGateway).noquote() << "Server" << name() << "-" << listMethod(kind)
                                        << "failed:" << result.error().message;
     }
     std::vector<CatalogCallback> waiters = std::move(cache.waiters);
     cache.waiters.clear();
-    const bool useCache = !result && cache.loaded;
-    const json items = cache.items;
+    // A failed load answers with the items from before, if any.
+    const Result<CatalogItems> answer = cache.loaded ? Result<CatalogItems>(cache.items)
+                                                     : Result<CatalogItems>(result.error());
     for (CatalogCallback &waiter : waiters)
-        waiter(useCache ? Result<json>(items) : result);
+        waiter(answer);
     if (countChanged)
         Q_EMIT stateChanged();
 }

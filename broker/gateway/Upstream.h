@@ -40,7 +40,10 @@ class Upstream : public QObject
 public:
     enum class State { Connecting, Ready, Failed, NeedsSignIn };
     using Headers = QList<QPair<QByteArray, QByteArray>>;
-    using CatalogCallback = std::function<void(Result<nlohmann::json> items)>;
+    // A whole list, shared rather than copied: the cache hands out the same one until a load
+    // replaces it, so a holder can tell an unchanged catalog by the pointer.
+    using CatalogItems = std::shared_ptr<const nlohmann::json>;
+    using CatalogCallback = std::function<void(Result<CatalogItems> items)>;
 
     // `network` null: the upstream gets a network manager of its own. Qt opens at most six
     // connections per host and port, and each upstream keeps one busy with its GET stream, so
@@ -92,7 +95,7 @@ Q_SIGNALS:
 private:
     struct Cache
     {
-        nlohmann::json items = nlohmann::json::array();
+        CatalogItems items = std::make_shared<const nlohmann::json>(nlohmann::json::array());
         bool loaded = false;
         bool stale = true;
         qint64 loadedAtMs = 0;
