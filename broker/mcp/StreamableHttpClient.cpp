@@ -213,6 +213,7 @@ struct StreamableHttpClient::Private
         int resumeAttempts = 0;
 
         bool sent = false;
+        bool awaitingAuthorizer = false; // send() waits for RequestAuthorizer::whenReady
         bool retriedOnNewSession = false;
         QByteArray usedAuthorization; // secret: what the last send carried
         int authRecoveries = 0;
@@ -396,7 +397,9 @@ struct StreamableHttpClient::Private
     // --- requests ------------------------------------------------------------------------
 
     void startDeadline(Pending &p);
+    void whenAuthorized(std::function<void()> sendNow);
     void send(Pending &p);
+    void transmit(Pending &p);
     void attach(Pending &p, QNetworkReply *reply);
     void onPendingReadyRead(RequestId id, QNetworkReply *reply);
     void onPendingFinished(RequestId id, QNetworkReply *reply);
@@ -415,6 +418,7 @@ struct StreamableHttpClient::Private
     void finish(RequestId id, Result<json> result);
 
     void postMessage(const json &message, const QString &label);
+    void post(const json &message, const QString &label);
     void sendQueuedOutgoing();
 
     // --- the standalone GET stream -------------------------------------------------------
@@ -538,7 +542,7 @@ void StreamableHttpClient::Private::handshakeFinished(Result<json> result)
 
     std::vector<RequestId> queued;
     for (const auto &[id, p] : pending) {
-        if (p->purpose == Purpose::Call && !p->sent)
+        if (p->purpose == Purpose::Call && !p->sent && !p->awaitingAuthorizer)
             queued.push_back(id);
     }
     for (const RequestId id : queued) {
@@ -626,7 +630,36 @@ void StreamableHttpClient::Private::startDeadline(Pending &p)
     p.deadline.start(p.timeoutMs);
 }
 
+// Runs `sendNow` once the authorizer is ready (RequestAuthorizer::whenReady): while it renews
+// its credentials, messages wait rather than go out bare to a protected server. Usually it is
+// ready at once and `sendNow` runs inside this call.
+void StreamableHttpClient::Private::whenAuthorized(std::function<void()> sendNow)
+{
+    if (!options.authorizer)
+        return sendNow();
+    QPointer<StreamableHttpClient> alive(q);
+    options.authorizer->whenReady([alive, sendNow = std::move(sendNow)] {
+        if (alive)
+            sendNow();
+    });
+}
+
 void StreamableHttpClient::Private::send(Pending &p)
+{
+    p.awaitingAuthorizer = true;
+    whenAuthorized([this, id = p.id] {
+        Pending *waiting = find(id);
+        if (!waiting || !waiting->awaitingAuthorizer)
+            return; // answered, cancelled or timed out meanwhile
+        waiting->awaitingAuthorizer = false;
+        if (waiting->purpose == Purpose::Handshake || state == State::Ready)
+            transmit(*waiting);
+        else
+            q->connectToServer(); // the session went meanwhile: sent once Ready again
+    });
+}
+
+void StreamableHttpClient::Private::transmit(Pending &p)
 {
     json body = {{"jsonrpc", "2.0"}, {"id", p.id}, {"method", p.method.toStdString()}};
     if (!p.params.is_null())
@@ -1073,8 +1106,19 @@ void StreamableHttpClient::Private::finish(RequestId id, Result<json> result)
         onResult(std::move(result));
 }
 
-// Notifications and responses: the server answers 202 Accepted; nothing else to wait for.
+// Notifications and responses, in the session of the moment.
 void StreamableHttpClient::Private::postMessage(const json &message, const QString &label)
+{
+    const quint64 sessionGeneration = generation;
+    whenAuthorized([this, message, label, sessionGeneration] {
+        // One for a session that ended meanwhile has no one to go to.
+        if (generation == sessionGeneration)
+            post(message, label);
+    });
+}
+
+// The server answers 202 Accepted; nothing else to wait for.
+void StreamableHttpClient::Private::post(const json &message, const QString &label)
 {
     QNetworkRequest request = makeRequest(kAcceptPost, true);
     request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));

@@ -69,6 +69,19 @@ UpstreamAuthorization::~UpstreamAuthorization()
 
 // --- requests --------------------------------------------------------------------------------
 
+void UpstreamAuthorization::whenReady(std::function<void()> ready)
+{
+    // Without tokens a request goes out bare: its 401 starts discovery or names the sign-in.
+    if (!authorization().isEmpty() || !m_provider
+        || m_provider->state() == TokenProvider::State::NeedsSignIn)
+        return ready();
+    QPointer<UpstreamAuthorization> self(this);
+    m_provider->accessToken([self, ready = std::move(ready)](const Result<QByteArray> &) {
+        if (self)
+            ready(); // a failure is the 401's to report, as for a request without tokens
+    });
+}
+
 QByteArray UpstreamAuthorization::authorization() const
 {
     const QByteArray token = m_provider ? m_provider->currentAccessToken() : QByteArray();

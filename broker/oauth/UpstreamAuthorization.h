@@ -63,7 +63,9 @@ public:
                           QObject *parent = nullptr);
     ~UpstreamAuthorization() override;
 
-    // mcp::RequestAuthorizer
+    // mcp::RequestAuthorizer. While tokens exist but none is current (a refresh is under
+    // way, or the keychain is being read), whenReady() waits for the TokenProvider.
+    void whenReady(std::function<void()> ready) override;
     QByteArray authorization() const override;
     void recover(int status, const QByteArray &wwwAuthenticate, const QByteArray &usedAuthorization,
                  DoneCallback done) override;

@@ -29,6 +29,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 using mcpbroker::Error;
@@ -224,7 +225,24 @@ public:
 
     explicit ScriptedAuthorizer(QByteArray authorization) : current(std::move(authorization)) { }
 
+    void whenReady(std::function<void()> ready) override
+    {
+        if (renewing)
+            waitingForRenewal.push_back(std::move(ready));
+        else
+            ready();
+    }
+
     QByteArray authorization() const override { return current; }
+
+    // A renewal under way ends with `header` in use: whoever waited in whenReady() goes on.
+    void finishRenewal(QByteArray header)
+    {
+        current = std::move(header);
+        renewing = false;
+        for (auto &ready : std::exchange(waitingForRenewal, {}))
+            ready();
+    }
 
     void recover(int status, const QByteArray &wwwAuthenticate, const QByteArray &usedAuthorization,
                  std::function<void(Result<void>)> done) override
@@ -244,6 +262,8 @@ public:
     }
 
     QByteArray current;
+    bool renewing = false; // whenReady() waits for finishRenewal()
+    std::vector<std::function<void()>> waitingForRenewal;
     std::vector<Recovery> recoveries;
     // The header to use from now on, or the error the refused request fails with.
     std::function<Result<QByteArray>(const Recovery &)> onRecover;
@@ -975,6 +995,52 @@ private Q_SLOTS:
 
         QVERIFY(authorizer->recoveries.empty());
         QVERIFY(!logHoldsAnyOf({first, second}));
+        m_client.reset();
+    }
+
+    // While the authorizer renews its token, requests and notifications wait for it rather than
+    // go out without one; a request cancelled meanwhile never goes at all.
+    void messagesWaitForARenewalUnderWay()
+    {
+        ScriptedUpstream upstream;
+        QVERIFY(upstream.isListening());
+        const QByteArray first = newBearer("first");
+        const QByteArray renewed = newBearer("renewed");
+        auto authorizer = std::make_shared<ScriptedAuthorizer>(first);
+        m_client = makeAuthorizedClient(upstream.url(), authorizer);
+        const auto call = send(QStringLiteral("tools/call"), callTool("echo", json::object()));
+        QTRY_VERIFY_WITH_TIMEOUT(call->result.has_value(), kWaitMs);
+        QVERIFY2(call->result->ok(), qPrintable(describe(*call->result)));
+
+        authorizer->renewing = true;
+        authorizer->current.clear(); // the old token is dead, the new one not here yet
+        const auto waiting = send(QStringLiteral("tools/call"), callTool("echo", json::object()));
+        const auto cancelled = send(QStringLiteral("tools/call"), callTool("echo", json::object()));
+        m_client->notify(QStringLiteral("notifications/roots/list_changed"), json::object());
+        m_client->cancel(cancelled->id, QStringLiteral("the user gave up"));
+        QVERIFY(roundTripTo(upstream));
+        QCOMPARE(upstream.requestLines().count(QStringLiteral("POST tools/call")), 1);
+        QVERIFY(!upstream.last("POST", QStringLiteral("notifications/roots/list_changed")));
+        QVERIFY(!waiting->result.has_value());
+        QCOMPARE(authorizer->waitingForRenewal.size(), size_t(3));
+
+        authorizer->finishRenewal(renewed);
+        QTRY_VERIFY_WITH_TIMEOUT(waiting->result.has_value(), kWaitMs);
+        QVERIFY2(waiting->result->ok(), qPrintable(describe(*waiting->result)));
+        QTRY_VERIFY_WITH_TIMEOUT(
+                upstream.last("POST", QStringLiteral("notifications/roots/list_changed")),
+                kWaitMs);
+        QVERIFY(roundTripTo(upstream));
+        QCOMPARE(upstream.requestLines().count(QStringLiteral("POST tools/call")), 2);
+        QCOMPARE(upstream.last("POST", QStringLiteral("tools/call"))->authorization, renewed);
+        QCOMPARE(upstream.last("POST", QStringLiteral("notifications/roots/list_changed"))
+                         ->authorization,
+                 renewed);
+        QVERIFY(!upstream.last("POST", QStringLiteral("notifications/cancelled")));
+        for (const auto &seen : upstream.requests)
+            QVERIFY2(!seen.authorization.isEmpty(), seen.httpMethod.constData());
+        QVERIFY(authorizer->recoveries.empty());
+        m_client->disconnectFromServer();
         m_client.reset();
     }
 
