@@ -1,16 +1,15 @@
-# MCPB_SANITIZE: AddressSanitizer (with LeakSanitizer) on every target of ours and
-# UndefinedBehaviorSanitizer on every source we wrote, for the test preset. Any report ends the
+# MCPB_SANITIZE: AddressSanitizer (with LeakSanitizer) and UndefinedBehaviorSanitizer on every
+# source we wrote, for the test preset. Any report ends the
 # process with a failure, so a test that triggers one fails. The run-time options are compiled
 # into each executable (SanitizerDefaults.cpp), so they hold however a test or binary is
 # started; ASAN_OPTIONS and friends in the environment still override them for a single run.
 option(MCPB_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
 
 if(MCPB_SANITIZE)
-    add_compile_options(-fsanitize=address -fno-sanitize-recover=all -fno-omit-frame-pointer)
-    # GCC names each instrumented global's source file in the binary, path and all, and no
-    # prefix map applies to it: moc's and rcc's files would put the build tree's path into the
-    # package that tests/package checks. Our data lives in Qt containers, so what global
-    # instrumentation would catch (overflowing a global array) is out of reach anyway.
+    add_compile_options(-fno-sanitize-recover=all -fno-omit-frame-pointer)
+    # Global-variable instrumentation stays off: our data lives in Qt containers, so what it
+    # would catch (overflowing a global array) is out of reach anyway, and it names each
+    # global's source file in the binary.
     add_compile_options(--param=asan-globals=0)
     add_link_options(-fsanitize=address,undefined)
     # Created before link_libraries() below, so that it does not link itself.
@@ -18,11 +17,12 @@ if(MCPB_SANITIZE)
     # Every target made after this line gets the defaults; executables are what need them.
     link_libraries(mcpb_sanitizer_defaults)
 
-    # UndefinedBehaviorSanitizer writes the source path of every check into the binary, and
-    # GCC 12 applies no prefix map to it either. So it instruments the sources we wrote, listed
-    # by the targets, not the code moc and rcc generate in the build tree (added to the targets
-    # only at generation time, after this runs).
-    function(mcpb_sanitize_undefined_behaviour_in directory)
+    # Both sanitizers write the path of the source file into the binary (UBSan for every
+    # check, ASan once per file), and GCC 12 applies no prefix map to either. So they
+    # instrument the sources we wrote, listed by the targets, not the code moc and rcc generate
+    # in the build tree (added to the targets only at generation time, after this runs): the
+    # package that tests/package checks must not hold the build tree's path.
+    function(mcpb_sanitize_sources_in directory)
         get_property(targets DIRECTORY ${directory} PROPERTY BUILDSYSTEM_TARGETS)
         foreach(target IN LISTS targets)
             get_target_property(type ${target} TYPE)
@@ -37,15 +37,15 @@ if(MCPB_SANITIZE)
                 cmake_path(IS_PREFIX PROJECT_BINARY_DIR ${source} NORMALIZE generated)
                 if(NOT generated)
                     set_property(SOURCE ${source} TARGET_DIRECTORY ${target}
-                                 APPEND PROPERTY COMPILE_OPTIONS -fsanitize=undefined)
+                                 APPEND PROPERTY COMPILE_OPTIONS -fsanitize=address,undefined)
                 endif()
             endforeach()
         endforeach()
         get_property(subdirectories DIRECTORY ${directory} PROPERTY SUBDIRECTORIES)
         foreach(subdirectory IN LISTS subdirectories)
-            mcpb_sanitize_undefined_behaviour_in(${subdirectory})
+            mcpb_sanitize_sources_in(${subdirectory})
         endforeach()
     endfunction()
     cmake_language(DEFER DIRECTORY ${PROJECT_SOURCE_DIR}
-                   CALL mcpb_sanitize_undefined_behaviour_in ${PROJECT_SOURCE_DIR})
+                   CALL mcpb_sanitize_sources_in ${PROJECT_SOURCE_DIR})
 endif()
