@@ -15,13 +15,21 @@ quint64 nextRevision()
     return ++last;
 }
 
-const json &noAnnotations()
+} // namespace
+
+const json &CatalogSnapshot::noAnnotations()
 {
     static const json none;
     return none;
 }
 
-} // namespace
+const json &CatalogSnapshot::annotationsIn(const json &tool)
+{
+    if (!tool.is_object())
+        return noAnnotations();
+    const auto annotations = tool.find("annotations");
+    return annotations == tool.end() ? noAnnotations() : *annotations;
+}
 
 CatalogSnapshot::CatalogSnapshot(QString server, CatalogKind kind, Items items,
                                  const CatalogSnapshot *previous)
@@ -41,10 +49,8 @@ CatalogSnapshot::CatalogSnapshot(QString server, CatalogKind kind, Items items,
         const auto name = tool.find("name");
         if (name == tool.end() || !name->is_string())
             continue;
-        const auto annotations = tool.find("annotations");
         // A later tool of the same name wins, as in a scan of the whole list.
-        m_annotations[name->get<std::string>()]
-                = annotations == tool.end() ? &noAnnotations() : &*annotations;
+        m_annotations[name->get<std::string>()] = &annotationsIn(tool);
     }
 }
 

@@ -40,6 +40,12 @@ public:
     // name two alike), null when it has none or there is no such tool. Tools only.
     const nlohmann::json &annotationsOf(const QString &name) const;
 
+    // The "annotations" member of one tool of a tools/list; noAnnotations() when it has none
+    // (or is not an object). A reference into `tool`, or to the static null value.
+    static const nlohmann::json &annotationsIn(const nlohmann::json &tool);
+    // The null value that stands for "no annotations".
+    static const nlohmann::json &noAnnotations();
+
     // Whether two catalogs read the same on the wire: the same JSON types and values all the
     // way down (1 and 1.0 differ; nlohmann's == would call them equal).
     static bool sameItems(const nlohmann::json &a, const nlohmann::json &b);

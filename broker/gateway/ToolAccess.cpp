@@ -16,20 +16,6 @@ namespace {
 using nlohmann::json;
 using store::PolicyDecision;
 
-const json &noAnnotations()
-{
-    static const json none;
-    return none;
-}
-
-const json &annotationsOf(const json &tool)
-{
-    if (!tool.is_object())
-        return noAnnotations();
-    const auto annotations = tool.find("annotations");
-    return annotations == tool.end() ? noAnnotations() : *annotations;
-}
-
 // Policies of every ToolAccess get different numbers, so a filter key never outlives its policy.
 quint64 nextPolicyRevision()
 {
@@ -82,7 +68,7 @@ bool ToolAccess::isVisible(const mcp::SessionOwner &owner, const QString &server
         if (const auto it = tool.find("name"); it != tool.end() && it->is_string())
             name = QString::fromStdString(it->get_ref<const std::string &>());
     }
-    return m_policy.isVisible(owner.clientName, server, name, annotationsOf(tool));
+    return m_policy.isVisible(owner.clientName, server, name, CatalogSnapshot::annotationsIn(tool));
 }
 
 CatalogFilter ToolAccess::listFilter(const mcp::SessionOwner &owner) const
@@ -107,7 +93,8 @@ void ToolAccess::check(const mcp::SessionOwner &owner, Upstream *upstream, const
                        done = std::move(done)](Result<CatalogSnapshots::Snapshot> tools) {
         if (guard)
             decide(owner, server, tool,
-                   tools ? tools.value()->annotationsOf(tool) : noAnnotations(), arguments, done);
+                   tools ? tools.value()->annotationsOf(tool) : CatalogSnapshot::noAnnotations(),
+                   arguments, done);
     };
     CatalogSnapshots::fetch(upstream, CatalogKind::Tools, std::move(decideWith));
 }
