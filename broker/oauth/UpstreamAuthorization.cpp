@@ -72,7 +72,7 @@ UpstreamAuthorization::~UpstreamAuthorization()
 void UpstreamAuthorization::whenReady(std::function<void()> ready)
 {
     // Without tokens a request goes out bare: its 401 starts discovery or names the sign-in.
-    if (!authorization().isEmpty() || !m_provider
+    if (!m_provider || !m_provider->currentAccessToken().isEmpty()
         || m_provider->state() == TokenProvider::State::NeedsSignIn)
         return ready();
     QPointer<UpstreamAuthorization> self(this);
