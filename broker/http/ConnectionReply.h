@@ -1,0 +1,67 @@
+#pragma once
+
+#include "http/ClientReply.h"
+#include "http/HttpClient.h"
+#include "http/HttpResponseParser.h"
+
+#include <QAbstractSocket>
+#include <QPointer>
+
+class QTcpSocket;
+
+namespace mcpbroker::http {
+
+class ConnectionPool;
+
+// A ClientReply that HttpClient carries itself, over HTTP/1.1 on a TCP connection from its pool
+// (or a new one), for plain http:// URLs. Reads the response as it arrives, hands its body out
+// at once (SSE streams), follows 307/308 redirects within the origin, gives the connection back
+// when the response allows another on it, and sends the request once more on a new connection
+// when a kept-alive one turns out to have been closed by the server before any answer came.
+class ConnectionReply : public ClientReply
+{
+    Q_OBJECT
+public:
+    // Starts from the event loop, so that the caller can connect to the signals first.
+    ConnectionReply(ClientRequest request, ConnectionPool *pool, QObject *parent);
+    ~ConnectionReply() override;
+
+    int status() const override;
+    QByteArray reasonPhrase() const override;
+    QByteArray header(QByteArrayView name) const override;
+    qint64 bytesAvailable() const override;
+    QByteArray readAll() override;
+    Failure failure() const override;
+    bool isRunning() const override;
+    void abort() override;
+
+private:
+    void start(bool mayReuseConnection);
+    void writeRequest();
+    void onReadyRead();
+    void onSocketError(QAbstractSocket::SocketError error);
+    void onClosed();
+    void onParsed(HttpResponseParser::State state);
+    bool redirectsWithinOrigin() const;
+    void followRedirect();
+    bool retryOnNewConnection();
+    void releaseConnection();
+    void fail(Failure failure);
+
+    ClientRequest m_request;
+    QString m_origin;
+    QPointer<ConnectionPool> m_pool;
+    QTcpSocket *m_socket = nullptr;
+    HttpResponseParser m_parser;
+    QByteArray m_body; // arrived, not yet read
+    Failure m_failure = Failure::None;
+    bool m_running = true;
+    bool m_headSeen = false;
+    bool m_redirecting = false;  // this answer is a redirect we follow: its body is not ours
+    bool m_reusedConnection = false;
+    bool m_answerStarted = false; // a byte of the answer arrived on this connection
+    bool m_retried = false;
+    int m_redirects = 0;
+};
+
+} // namespace mcpbroker::http
