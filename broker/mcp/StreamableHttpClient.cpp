@@ -1,14 +1,13 @@
 #include "mcp/StreamableHttpClient.h"
 
 #include "Logging.h"
+#include "http/ClientReply.h"
+#include "http/HttpClient.h"
 #include "mcp/JsonRpc.h"
 #include "mcp/ProtocolVersion.h"
 #include "mcp/RequestAuthorizer.h"
 #include "mcp/SseParser.h"
 
-#include <QNetworkAccessManager>
-#include <QNetworkReply>
-#include <QNetworkRequest>
 #include <QPointer>
 #include <QTimer>
 
@@ -19,6 +18,8 @@
 namespace mcpbroker::mcp {
 
 using json = nlohmann::json;
+using http::ClientReply;
+using Failure = http::ClientReply::Failure;
 
 namespace {
 
@@ -41,64 +42,18 @@ const QByteArray kSessionHeader = QByteArrayLiteral("Mcp-Session-Id");
 const QByteArray kProtocolHeader = QByteArrayLiteral("MCP-Protocol-Version");
 const QByteArray kLastEventIdHeader = QByteArrayLiteral("Last-Event-ID");
 
-int httpStatus(const QNetworkReply *reply)
-{
-    return reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-}
-
 bool isSuccess(int status)
 {
     return status >= 200 && status < 300;
 }
 
 // "text/event-stream; charset=utf-8" -> "text/event-stream"
-QByteArray mediaType(const QNetworkReply *reply)
+QByteArray mediaType(const ClientReply *reply)
 {
-    QByteArray type = reply->rawHeader("Content-Type");
+    QByteArray type = reply->header("Content-Type");
     if (const qsizetype semicolon = type.indexOf(';'); semicolon >= 0)
         type.truncate(semicolon);
     return type.trimmed().toLower();
-}
-
-// The network failed before or while the HTTP answer arrived (as opposed to an HTTP status).
-bool isTransportError(QNetworkReply::NetworkError error)
-{
-    return (error >= QNetworkReply::ConnectionRefusedError
-            && error <= QNetworkReply::UnknownNetworkError
-            && error != QNetworkReply::TooManyRedirectsError
-            && error != QNetworkReply::InsecureRedirectError)
-            || (error >= QNetworkReply::ProxyConnectionRefusedError
-                && error <= QNetworkReply::UnknownProxyError);
-}
-
-QString describeTransportError(QNetworkReply::NetworkError error)
-{
-    switch (error) {
-    case QNetworkReply::ConnectionRefusedError:
-        return QStringLiteral("connection refused");
-    case QNetworkReply::RemoteHostClosedError:
-        return QStringLiteral("the server closed the connection");
-    case QNetworkReply::HostNotFoundError:
-        return QStringLiteral("host not found");
-    case QNetworkReply::TimeoutError:
-        return QStringLiteral("the connection timed out");
-    case QNetworkReply::OperationCanceledError:
-        return QStringLiteral("the request was aborted");
-    case QNetworkReply::SslHandshakeFailedError:
-        return QStringLiteral("the TLS handshake failed");
-    case QNetworkReply::TemporaryNetworkFailureError:
-    case QNetworkReply::NetworkSessionFailedError:
-        return QStringLiteral("the network is unavailable");
-    case QNetworkReply::ProxyConnectionRefusedError:
-    case QNetworkReply::ProxyConnectionClosedError:
-    case QNetworkReply::ProxyNotFoundError:
-    case QNetworkReply::ProxyTimeoutError:
-    case QNetworkReply::ProxyAuthenticationRequiredError:
-    case QNetworkReply::UnknownProxyError:
-        return QStringLiteral("the proxy failed");
-    default:
-        return QStringLiteral("the network request failed");
-    }
 }
 
 QString durationText(int ms)
@@ -205,7 +160,7 @@ struct StreamableHttpClient::Private
         QTimer deadline;
         QTimer resumeTimer;
 
-        QPointer<QNetworkReply> reply; // the POST, or the GET resuming its stream
+        QPointer<ClientReply> reply; // the POST, or the GET resuming its stream
         SseParser parser;
         bool modeDecided = false;
         bool sseMode = false;
@@ -227,7 +182,7 @@ struct StreamableHttpClient::Private
     };
 
     Private(StreamableHttpClient *q, Options options, QNetworkAccessManager *network)
-        : q(q), options(std::move(options)), network(network)
+        : q(q), options(std::move(options)), http(network)
     {
         getRetryTimer.setSingleShot(true);
         QObject::connect(&getRetryTimer, &QTimer::timeout, q, [this] { startStandaloneStream(); });
@@ -235,7 +190,7 @@ struct StreamableHttpClient::Private
 
     StreamableHttpClient *q;
     Options options;
-    QNetworkAccessManager *network;
+    http::HttpClient http;
 
     State state = State::Disconnected;
     Error lastError;
@@ -253,7 +208,7 @@ struct StreamableHttpClient::Private
     std::vector<json> queuedOutgoing; // notifications waiting for Ready
 
     // The standalone GET stream.
-    QPointer<QNetworkReply> getReply;
+    QPointer<ClientReply> getReply;
     SseParser getParser;
     bool getDecided = false;
     bool getSseMode = false;
@@ -276,18 +231,18 @@ struct StreamableHttpClient::Private
                         : options.url.host();
     }
 
-    Error unreachable(QNetworkReply::NetworkError error) const
+    Error unreachable(Failure failure) const
     {
         return Error::make(Error::Kind::Unreachable,
                            QStringLiteral("Cannot reach the MCP server at %1: %2.")
-                                   .arg(displayUrl(), describeTransportError(error)));
+                                   .arg(displayUrl(), ClientReply::describe(failure)));
     }
     Error protocolError(const QString &what) const
     {
         return Error::make(Error::Kind::Protocol,
                            QStringLiteral("The MCP server at %1 %2").arg(displayUrl(), what));
     }
-    Error httpError(const QNetworkReply *reply, int status, QByteArrayView body,
+    Error httpError(const ClientReply *reply, int status, QByteArrayView body,
                     const QString &method) const;
 
     void setState(State newState)
@@ -345,9 +300,9 @@ struct StreamableHttpClient::Private
         }
     }
 
-    void releaseReply(QPointer<QNetworkReply> &reply)
+    void releaseReply(QPointer<ClientReply> &reply)
     {
-        if (QNetworkReply *r = reply.data()) {
+        if (ClientReply *r = reply.data()) {
             QObject::disconnect(r, nullptr, q, nullptr);
             if (r->isRunning())
                 r->abort();
@@ -361,27 +316,30 @@ struct StreamableHttpClient::Private
         return options.authorizer ? options.authorizer->authorization() : QByteArray();
     }
 
-    QNetworkRequest makeRequest(const QByteArray &accept, bool withSession) const
+    http::ClientRequest makeRequest(QByteArray method, const QByteArray &accept,
+                                    bool withSession) const
     {
-        QNetworkRequest request(options.url);
-        // Credentials in our headers must never follow a redirect to another origin.
-        request.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
-                             QNetworkRequest::SameOriginRedirectPolicy);
-        request.setAttribute(QNetworkRequest::CacheLoadControlAttribute,
-                             QNetworkRequest::AlwaysNetwork);
-        request.setAttribute(QNetworkRequest::CacheSaveControlAttribute, false);
-        for (const auto &[name, value] : options.headers)
-            request.setRawHeader(name, value);
+        http::ClientRequest request{std::move(method), options.url, options.headers, {}};
         if (const QByteArray authorization = currentAuthorization(); !authorization.isEmpty())
-            request.setRawHeader("Authorization", authorization);
-        request.setRawHeader("Accept", accept);
+            request.headers.append({QByteArrayLiteral("Authorization"), authorization});
+        request.headers.append({QByteArrayLiteral("Accept"), accept});
         if (withSession) {
             if (!sessionId.isEmpty())
-                request.setRawHeader(kSessionHeader, sessionId);
+                request.headers.append({kSessionHeader, sessionId});
             if (!protocolVersion.isEmpty())
-                request.setRawHeader(kProtocolHeader, protocolVersion.toLatin1());
+                request.headers.append({kProtocolHeader, protocolVersion.toLatin1()});
         }
         return request;
+    }
+    // A JSON-RPC message POSTed in the session of the moment (or none: initialize).
+    ClientReply *postJson(const json &message, bool withSession)
+    {
+        http::ClientRequest request = makeRequest(QByteArrayLiteral("POST"), kAcceptPost,
+                                                  withSession);
+        request.headers.append({QByteArrayLiteral("Content-Type"),
+                                QByteArrayLiteral("application/json")});
+        request.body = jsonrpc::serialize(message);
+        return http.send(request);
     }
 
     // --- lifecycle -----------------------------------------------------------------------
@@ -400,20 +358,20 @@ struct StreamableHttpClient::Private
     void whenAuthorized(std::function<void()> sendNow);
     void send(Pending &p);
     void transmit(Pending &p);
-    void attach(Pending &p, QNetworkReply *reply);
-    void onPendingReadyRead(RequestId id, QNetworkReply *reply);
-    void onPendingFinished(RequestId id, QNetworkReply *reply);
+    void attach(Pending &p, ClientReply *reply);
+    void onPendingReadyRead(RequestId id, ClientReply *reply);
+    void onPendingFinished(RequestId id, ClientReply *reply);
     bool decideMode(Pending &p);
     void processPendingStream(RequestId id, QByteArrayView bytes);
     void handleMessage(const json &message, RequestId owner);
     void completeWithResponse(RequestId id, const json &response);
     void handleHttpAnswer(RequestId id, int status, const QByteArray &type, const QByteArray &body,
-                          const QNetworkReply *reply);
-    void handleTransportFailure(RequestId id, QNetworkReply::NetworkError error);
-    void streamEnded(RequestId id, QNetworkReply::NetworkError error);
+                          const ClientReply *reply);
+    void handleTransportFailure(RequestId id, Failure failure);
+    void streamEnded(RequestId id, Failure failure);
     void resume(RequestId id);
     void sessionNotFound(RequestId id);
-    bool recoverAuthorization(RequestId id, int status, const QNetworkReply *reply);
+    bool recoverAuthorization(RequestId id, int status, const ClientReply *reply);
     void onDeadline(RequestId id);
     void finish(RequestId id, Result<json> result);
 
@@ -425,17 +383,17 @@ struct StreamableHttpClient::Private
 
     void startStandaloneStream();
     void stopStandaloneStream();
-    void onStandaloneReadyRead(QNetworkReply *reply);
-    void onStandaloneFinished(QNetworkReply *reply);
+    void onStandaloneReadyRead(ClientReply *reply);
+    void onStandaloneFinished(ClientReply *reply);
     void scheduleStandaloneReconnect();
 
     void shutdown();
 };
 
-Error StreamableHttpClient::Private::httpError(const QNetworkReply *reply, int status,
+Error StreamableHttpClient::Private::httpError(const ClientReply *reply, int status,
                                                QByteArrayView body, const QString &method) const
 {
-    const QString reason = reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString();
+    const QString reason = QString::fromLatin1(reply->reasonPhrase());
     const QString statusText = reason.isEmpty() ? QString::number(status)
                                                 : QStringLiteral("%1 %2").arg(status).arg(reason);
     if (status == 401 || status == 403) {
@@ -443,7 +401,7 @@ Error StreamableHttpClient::Private::httpError(const QNetworkReply *reply, int s
                 Error::Kind::Unauthorized,
                 QStringLiteral("The MCP server at %1 refused %2 (HTTP %3): sign in to it again.")
                         .arg(displayUrl(), method, statusText));
-        const QByteArray challenge = reply->rawHeader("WWW-Authenticate");
+        const QByteArray challenge = reply->header("WWW-Authenticate");
         error.data = json{{"wwwAuthenticate", challenge.toStdString()}};
         return error;
     }
@@ -519,10 +477,8 @@ void StreamableHttpClient::Private::acceptInitializeResult(Pending &p, const jso
     p.awaitingInitializedAck = true;
     p.initializeResult = result;
     const json initialized = {{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}};
-    QNetworkRequest request = makeRequest(kAcceptPost, true);
-    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
     qCDebug(lcUpstream).noquote() << "POST notifications/initialized to" << hostForLog();
-    attach(p, network->post(request, jsonrpc::serialize(initialized)));
+    attach(p, postJson(initialized, true));
 }
 
 void StreamableHttpClient::Private::handshakeFinished(Result<json> result)
@@ -608,11 +564,11 @@ void StreamableHttpClient::Private::dropSession()
 
 void StreamableHttpClient::Private::sendDelete()
 {
-    QNetworkRequest request = makeRequest(QByteArrayLiteral("application/json"), true);
-    QNetworkReply *reply = network->deleteResource(request);
+    ClientReply *reply = http.send(
+            makeRequest(QByteArrayLiteral("DELETE"), QByteArrayLiteral("application/json"), true));
     const QString host = hostForLog();
-    QObject::connect(reply, &QNetworkReply::finished, reply, [reply, host] {
-        const int status = httpStatus(reply);
+    QObject::connect(reply, &ClientReply::finished, reply, [reply, host] {
+        const int status = reply->status();
         qCDebug(lcUpstream).noquote() << "DELETE session at" << host << "answered" << status;
         reply->deleteLater();
     });
@@ -665,8 +621,6 @@ void StreamableHttpClient::Private::transmit(Pending &p)
     if (!p.params.is_null())
         body["params"] = p.params;
     const bool handshake = p.purpose == Purpose::Handshake;
-    QNetworkRequest request = makeRequest(kAcceptPost, !handshake);
-    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
 
     p.sent = true;
     p.usedAuthorization = currentAuthorization();
@@ -678,16 +632,16 @@ void StreamableHttpClient::Private::transmit(Pending &p)
     p.resuming = false;
     p.resumeAttempts = 0;
     qCDebug(lcUpstream).noquote() << "POST" << p.method << "id" << p.id << "to" << hostForLog();
-    attach(p, network->post(request, jsonrpc::serialize(body)));
+    attach(p, postJson(body, !handshake));
 }
 
-void StreamableHttpClient::Private::attach(Pending &p, QNetworkReply *reply)
+void StreamableHttpClient::Private::attach(Pending &p, ClientReply *reply)
 {
     const RequestId id = p.id;
     p.reply = reply;
-    QObject::connect(reply, &QNetworkReply::readyRead, q,
+    QObject::connect(reply, &ClientReply::readyRead, q,
                      [this, id, reply] { onPendingReadyRead(id, reply); });
-    QObject::connect(reply, &QNetworkReply::finished, q,
+    QObject::connect(reply, &ClientReply::finished, q,
                      [this, id, reply] { onPendingFinished(id, reply); });
 }
 
@@ -695,17 +649,17 @@ bool StreamableHttpClient::Private::decideMode(Pending &p)
 {
     if (p.modeDecided)
         return true;
-    const int status = httpStatus(p.reply);
+    const int status = p.reply->status();
     if (status == 0)
         return false;
     p.modeDecided = true;
     p.sseMode = isSuccess(status) && mediaType(p.reply) == kAcceptStream;
     if (p.purpose == Purpose::Handshake && !p.awaitingInitializedAck && isSuccess(status))
-        p.assignedSessionId = p.reply->rawHeader(kSessionHeader);
+        p.assignedSessionId = p.reply->header(kSessionHeader);
     return true;
 }
 
-void StreamableHttpClient::Private::onPendingReadyRead(RequestId id, QNetworkReply *reply)
+void StreamableHttpClient::Private::onPendingReadyRead(RequestId id, ClientReply *reply)
 {
     Pending *p = find(id);
     if (!p || p->reply != reply || p->awaitingInitializedAck || !decideMode(*p))
@@ -720,17 +674,17 @@ void StreamableHttpClient::Private::onPendingReadyRead(RequestId id, QNetworkRep
     // Otherwise a JSON body or an HTTP error: read it whole when the reply finishes.
 }
 
-void StreamableHttpClient::Private::onPendingFinished(RequestId id, QNetworkReply *reply)
+void StreamableHttpClient::Private::onPendingFinished(RequestId id, ClientReply *reply)
 {
     Pending *p = find(id);
     if (!p || p->reply != reply)
         return;
-    const QNetworkReply::NetworkError error = reply->error();
-    const int status = httpStatus(reply);
+    const Failure failure = reply->failure();
+    const int status = reply->status();
 
     if (p->awaitingInitializedAck) {
-        if (status == 0 || isTransportError(error))
-            finish(id, unreachable(error));
+        if (status == 0 || failure != Failure::None)
+            finish(id, unreachable(failure));
         else if (isSuccess(status))
             finish(id, p->initializeResult);
         else
@@ -747,11 +701,11 @@ void StreamableHttpClient::Private::onPendingFinished(RequestId id, QNetworkRepl
         if (!guard)
             return;
         if (const Pending *again = find(id); again && again->reply == reply)
-            streamEnded(id, error);
+            streamEnded(id, failure);
         return;
     }
-    if (status == 0 || isTransportError(error)) {
-        handleTransportFailure(id, error);
+    if (status == 0 || failure != Failure::None) {
+        handleTransportFailure(id, failure);
         return;
     }
     const QByteArray type = mediaType(reply);
@@ -857,7 +811,7 @@ void StreamableHttpClient::Private::completeWithResponse(RequestId id, const jso
 
 void StreamableHttpClient::Private::handleHttpAnswer(RequestId id, int status,
                                                      const QByteArray &type, const QByteArray &body,
-                                                     const QNetworkReply *reply)
+                                                     const ClientReply *reply)
 {
     Pending *p = find(id);
     if (isSuccess(status)) {
@@ -924,7 +878,7 @@ void StreamableHttpClient::Private::handleHttpAnswer(RequestId id, int status,
 // MCP authorization: a 401 (no or a dead token) or 403 (insufficient scope) is the
 // authorizer's to mend, a bounded number of times per request; then the request goes again.
 bool StreamableHttpClient::Private::recoverAuthorization(RequestId id, int status,
-                                                         const QNetworkReply *reply)
+                                                         const ClientReply *reply)
 {
     Pending *p = find(id);
     if ((status != 401 && status != 403) || !options.authorizer || p->awaitingInitializedAck
@@ -937,7 +891,7 @@ bool StreamableHttpClient::Private::recoverAuthorization(RequestId id, int statu
                                  << "was refused with HTTP" << status << "; renewing authorization";
     QPointer<StreamableHttpClient> guard(q);
     options.authorizer->recover(
-            status, reply->rawHeader("WWW-Authenticate"), std::exchange(p->usedAuthorization, {}),
+            status, reply->header("WWW-Authenticate"), std::exchange(p->usedAuthorization, {}),
             [this, guard, id](Result<void> recovered) {
                 if (!guard)
                     return;
@@ -957,21 +911,21 @@ bool StreamableHttpClient::Private::recoverAuthorization(RequestId id, int statu
 }
 
 void StreamableHttpClient::Private::handleTransportFailure(RequestId id,
-                                                           QNetworkReply::NetworkError error)
+                                                           Failure failure)
 {
     Pending *p = find(id);
     qCDebug(lcUpstream).noquote() << p->method << "id" << id << "to" << hostForLog()
-                                  << "failed:" << describeTransportError(error);
+                                  << "failed:" << ClientReply::describe(failure);
     if (p->purpose == Purpose::Call && p->generation == generation && state == State::Ready) {
         // The upstream went away (e.g. its process was killed): everything in flight fails, and
         // the next request starts a new session.
-        connectionLost(unreachable(error));
+        connectionLost(unreachable(failure));
         return;
     }
-    finish(id, unreachable(error));
+    finish(id, unreachable(failure));
 }
 
-void StreamableHttpClient::Private::streamEnded(RequestId id, QNetworkReply::NetworkError error)
+void StreamableHttpClient::Private::streamEnded(RequestId id, Failure failure)
 {
     Pending *p = find(id);
     releaseReply(p->reply);
@@ -991,8 +945,8 @@ void StreamableHttpClient::Private::streamEnded(RequestId id, QNetworkReply::Net
         p->resumeTimer.start(delay);
         return;
     }
-    if (isTransportError(error)) {
-        handleTransportFailure(id, error);
+    if (failure != Failure::None) {
+        handleTransportFailure(id, failure);
         return;
     }
     finish(id,
@@ -1013,15 +967,15 @@ void StreamableHttpClient::Private::resume(RequestId id)
                                    .arg(displayUrl(), p->method)));
         return;
     }
-    QNetworkRequest request = makeRequest(kAcceptStream, true);
-    request.setRawHeader(kLastEventIdHeader, p->parser.lastEventId().toUtf8());
+    http::ClientRequest request = makeRequest(QByteArrayLiteral("GET"), kAcceptStream, true);
+    request.headers.append({kLastEventIdHeader, p->parser.lastEventId().toUtf8()});
     p->parser.restartStream();
     p->modeDecided = false;
     p->sseMode = false;
     p->resuming = true;
     qCDebug(lcUpstream).noquote() << "GET (resume)" << p->method << "id" << id << "from"
                                   << hostForLog();
-    attach(*p, network->get(request));
+    attach(*p, http.send(request));
 }
 
 void StreamableHttpClient::Private::sessionNotFound(RequestId id)
@@ -1120,16 +1074,14 @@ void StreamableHttpClient::Private::postMessage(const json &message, const QStri
 // The server answers 202 Accepted; nothing else to wait for.
 void StreamableHttpClient::Private::post(const json &message, const QString &label)
 {
-    QNetworkRequest request = makeRequest(kAcceptPost, true);
-    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
-    QNetworkReply *reply = network->post(request, jsonrpc::serialize(message));
+    ClientReply *reply = postJson(message, true);
     const quint64 sentGeneration = generation;
     const bool withSession = !sessionId.isEmpty();
     qCDebug(lcUpstream).noquote() << "POST" << label << "to" << hostForLog();
-    QObject::connect(reply, &QNetworkReply::finished, reply, &QObject::deleteLater);
-    QObject::connect(reply, &QNetworkReply::finished, q,
+    QObject::connect(reply, &ClientReply::finished, reply, &QObject::deleteLater);
+    QObject::connect(reply, &ClientReply::finished, q,
                      [this, reply, label, sentGeneration, withSession] {
-                         const int status = httpStatus(reply);
+                         const int status = reply->status();
                          if (isSuccess(status)) {
                              qCDebug(lcUpstream).noquote() << label << "accepted by" << hostForLog()
                                                            << "with HTTP" << status;
@@ -1138,7 +1090,7 @@ void StreamableHttpClient::Private::post(const json &message, const QString &lab
                          if (status == 0) {
                              qCWarning(lcUpstream).noquote()
                                      << label << "to" << hostForLog()
-                                     << "failed:" << describeTransportError(reply->error());
+                                     << "failed:" << ClientReply::describe(reply->failure());
                              return;
                          }
                          qCWarning(lcUpstream).noquote()
@@ -1167,19 +1119,19 @@ void StreamableHttpClient::Private::startStandaloneStream()
 {
     if (state != State::Ready || getUnsupported || getReply)
         return;
-    QNetworkRequest request = makeRequest(kAcceptStream, true);
+    http::ClientRequest request = makeRequest(QByteArrayLiteral("GET"), kAcceptStream, true);
     if (!getParser.lastEventId().isEmpty())
-        request.setRawHeader(kLastEventIdHeader, getParser.lastEventId().toUtf8());
+        request.headers.append({kLastEventIdHeader, getParser.lastEventId().toUtf8()});
     getParser.restartStream();
     getDecided = false;
     getSseMode = false;
     getReceivedEvent = false;
     qCDebug(lcUpstream).noquote() << "GET stream from" << hostForLog();
-    QNetworkReply *reply = network->get(request);
+    ClientReply *reply = http.send(request);
     getReply = reply;
-    QObject::connect(reply, &QNetworkReply::readyRead, q,
+    QObject::connect(reply, &ClientReply::readyRead, q,
                      [this, reply] { onStandaloneReadyRead(reply); });
-    QObject::connect(reply, &QNetworkReply::finished, q,
+    QObject::connect(reply, &ClientReply::finished, q,
                      [this, reply] { onStandaloneFinished(reply); });
 }
 
@@ -1189,12 +1141,12 @@ void StreamableHttpClient::Private::stopStandaloneStream()
     releaseReply(getReply);
 }
 
-void StreamableHttpClient::Private::onStandaloneReadyRead(QNetworkReply *reply)
+void StreamableHttpClient::Private::onStandaloneReadyRead(ClientReply *reply)
 {
     if (reply != getReply)
         return;
     if (!getDecided) {
-        const int status = httpStatus(reply);
+        const int status = reply->status();
         if (status == 0)
             return;
         getDecided = true;
@@ -1238,7 +1190,7 @@ void StreamableHttpClient::Private::onStandaloneReadyRead(QNetworkReply *reply)
     }
 }
 
-void StreamableHttpClient::Private::onStandaloneFinished(QNetworkReply *reply)
+void StreamableHttpClient::Private::onStandaloneFinished(ClientReply *reply)
 {
     if (reply != getReply)
         return;
@@ -1247,8 +1199,8 @@ void StreamableHttpClient::Private::onStandaloneFinished(QNetworkReply *reply)
     onStandaloneReadyRead(reply); // the rest of the stream, if any
     if (!guard || generation != streamGeneration || reply != getReply)
         return;
-    const int status = httpStatus(reply);
-    const QNetworkReply::NetworkError error = reply->error();
+    const int status = reply->status();
+    const Failure failure = reply->failure();
     const QByteArray body = getSseMode ? QByteArray() : reply->readAll();
     QObject::disconnect(reply, nullptr, q, nullptr);
     reply->deleteLater();
@@ -1259,13 +1211,13 @@ void StreamableHttpClient::Private::onStandaloneFinished(QNetworkReply *reply)
         getFailures = getReceivedEvent ? 0 : getFailures + 1;
         qCDebug(lcUpstream).noquote()
                 << "GET stream from" << hostForLog() << "ended"
-                << (isTransportError(error) ? describeTransportError(error) : QString());
+                << (failure != Failure::None ? ClientReply::describe(failure) : QString());
         scheduleStandaloneReconnect();
         return;
     }
     if (status == 0) {
         // Could not even reach the server again: it is gone.
-        connectionLost(unreachable(error));
+        connectionLost(unreachable(failure));
         return;
     }
     if (status == 405) {

@@ -55,6 +55,7 @@ public:
         std::function<void(Result<nlohmann::json> result)> onResult;
     };
 
+    // `network` carries what http::HttpClient does not carry itself (TLS, proxies).
     StreamableHttpClient(Options options, QNetworkAccessManager *network,
                          QObject *parent = nullptr);
     ~StreamableHttpClient() override;
