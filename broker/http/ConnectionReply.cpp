@@ -121,6 +121,8 @@ ConnectionReply::ConnectionReply(ClientRequest request, ConnectionPool *pool, QO
       m_pool(pool)
 {
     QTimer::singleShot(0, this, [this] {
+        if (!m_running)
+            return; // aborted before it started
         if (!isValidRequest(m_request))
             fail(Failure::Other);
         else
