@@ -41,15 +41,6 @@ bool hasLineBreak(QByteArrayView text)
     return text.contains('\r') || text.contains('\n');
 }
 
-bool isValidRequest(const ClientRequest &request)
-{
-    if (request.method.isEmpty() || hasLineBreak(request.method))
-        return false;
-    return std::none_of(request.headers.begin(), request.headers.end(), [](const auto &field) {
-        return field.first.isEmpty() || hasLineBreak(field.first) || hasLineBreak(field.second);
-    });
-}
-
 bool namesField(const QList<QPair<QByteArray, QByteArray>> &headers, QByteArrayView name)
 {
     return std::any_of(headers.begin(), headers.end(), [name](const auto &field) {
@@ -123,7 +114,7 @@ ConnectionReply::ConnectionReply(ClientRequest request, ConnectionPool *pool, QO
     QTimer::singleShot(0, this, [this] {
         if (!m_running)
             return; // aborted before it started
-        if (!isValidRequest(m_request))
+        if (!isSendable(m_request))
             fail(Failure::Other);
         else
             start(true);
@@ -134,6 +125,15 @@ ConnectionReply::~ConnectionReply()
 {
     if (m_socket)
         closeConnection(m_socket);
+}
+
+bool ConnectionReply::isSendable(const ClientRequest &request)
+{
+    if (request.method.isEmpty() || hasLineBreak(request.method))
+        return false;
+    return std::none_of(request.headers.begin(), request.headers.end(), [](const auto &field) {
+        return field.first.isEmpty() || hasLineBreak(field.first) || hasLineBreak(field.second);
+    });
 }
 
 int ConnectionReply::status() const

@@ -26,6 +26,11 @@ public:
     ConnectionReply(ClientRequest request, ConnectionPool *pool, QObject *parent);
     ~ConnectionReply() override;
 
+    // Whether `request` can go on the wire as it is: no line break in its method or in a header
+    // field, where it would start a field of its own. A ConnectionReply fails any other request
+    // (Failure::Other) without connecting.
+    static bool isSendable(const ClientRequest &request);
+
     int status() const override;
     QByteArray reasonPhrase() const override;
     QByteArray header(QByteArrayView name) const override;

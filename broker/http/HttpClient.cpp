@@ -19,7 +19,10 @@ HttpClient::~HttpClient() = default;
 
 ClientReply *HttpClient::send(const ClientRequest &request)
 {
-    if (usesOwnConnections(request.url))
+    // QNetworkAccessManager writes header fields out as they are, line breaks and all, so a
+    // value with CR or LF would add fields of its own to the request. ConnectionReply fails
+    // such a request without sending it, whatever the URL.
+    if (usesOwnConnections(request.url) || !ConnectionReply::isSendable(request))
         return new ConnectionReply(request, m_pool, this);
     return sendThroughNetworkAccess(request);
 }
