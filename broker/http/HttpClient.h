@@ -24,7 +24,7 @@ struct ClientRequest
 // Sends the HTTP requests of an MCP client to its server. A plain http:// URL with no proxy to
 // go through (a server on this machine, as a rule) travels on connections of our own, kept alive
 // between requests: QNetworkAccessManager hands every request to a thread of its own and back,
-// which costs a local round trip about twice the time of the rest of the broker's work.
+// which added about 0.2 ms to each round trip to a local server.
 // Everything else (TLS, proxies, credentials in the URL) goes through QNetworkAccessManager.
 // Neither path follows redirects to another origin, so credentials stay with their server.
 class HttpClient : public QObject
