@@ -2,6 +2,14 @@
 
 namespace mcpbroker::http {
 
+void ClientReply::discard()
+{
+    blockSignals(true);
+    if (isRunning())
+        abort();
+    deleteLater();
+}
+
 QString ClientReply::describe(Failure failure)
 {
     switch (failure) {

@@ -41,6 +41,10 @@ public:
     virtual bool isRunning() const = 0;
     // Stops the exchange: failure() becomes Aborted and finished() is emitted.
     virtual void abort() = 0;
+    // The caller is done with this reply, which emits nothing more and deletes itself. By
+    // default it aborts what is still running; a reply that can keep its connection for another
+    // request reads the rest of the answer first, if that comes soon.
+    virtual void discard();
 
     // "connection refused": to follow "Cannot reach the MCP server at <url>: ".
     static QString describe(Failure failure);

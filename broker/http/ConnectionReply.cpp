@@ -13,6 +13,9 @@ namespace mcpbroker::http {
 namespace {
 
 constexpr int kMaxRedirects = 5;
+// How long a discarded reply waits for the rest of its answer to keep the connection: an MCP
+// server ends a POST's event stream right after the response that the caller was waiting for.
+constexpr int kDrainMs = 2'000;
 constexpr quint16 kDefaultHttpPort = 80;
 
 quint16 portOf(const QUrl &url)
@@ -111,14 +114,27 @@ ConnectionReply::ConnectionReply(ClientRequest request, ConnectionPool *pool, QO
     : ClientReply(parent), m_request(std::move(request)), m_origin(originOf(m_request.url)),
       m_pool(pool)
 {
+    // On a kept-alive connection the request goes out at once (nothing is emitted before the
+    // caller can connect: failures are reported from the event loop while m_starting).
+    if (QTcpSocket *keptAlive = isSendable(m_request) ? takeKeptAlive() : nullptr) {
+        m_starting = true;
+        start(keptAlive);
+        m_starting = false;
+        return;
+    }
     QTimer::singleShot(0, this, [this] {
         if (!m_running)
             return; // aborted before it started
         if (!isSendable(m_request))
             fail(Failure::Other);
         else
-            start(true);
+            start(takeKeptAlive());
     });
+}
+
+QTcpSocket *ConnectionReply::takeKeptAlive()
+{
+    return m_pool ? m_pool->take(m_origin) : nullptr;
 }
 
 ConnectionReply::~ConnectionReply()
@@ -177,13 +193,30 @@ void ConnectionReply::abort()
         fail(Failure::Aborted);
 }
 
-void ConnectionReply::start(bool mayReuseConnection)
+void ConnectionReply::discard()
+{
+    blockSignals(true);
+    m_body.clear();
+    if (!m_running || !m_headSeen || m_redirecting) {
+        if (m_running)
+            abort();
+        deleteLater();
+        return;
+    }
+    m_discarded = true;
+    QTimer::singleShot(kDrainMs, this, [this] {
+        abort();
+        deleteLater();
+    });
+}
+
+void ConnectionReply::start(QTcpSocket *keptAlive)
 {
     m_parser.expectResponseTo(m_request.method);
     m_headSeen = false;
     m_redirecting = false;
     m_answerStarted = false;
-    QTcpSocket *socket = mayReuseConnection && m_pool ? m_pool->take(m_origin) : nullptr;
+    QTcpSocket *socket = keptAlive;
     m_reusedConnection = socket != nullptr;
     if (socket) {
         socket->setParent(this);
@@ -247,18 +280,30 @@ void ConnectionReply::onParsed(HttpResponseParser::State state)
             followRedirect();
         return;
     }
+    const bool complete = state == HttpResponseParser::State::Complete;
+    if (m_discarded) {
+        m_parser.takeBody();
+        if (complete) {
+            releaseConnection();
+            m_running = false;
+            deleteLater();
+        }
+        return;
+    }
+    // The connection goes back first: a slot that gets what it waited for may discard the reply.
+    if (complete) {
+        releaseConnection();
+        m_running = false;
+    }
     if (m_parser.bodyBytesAvailable() > 0) {
         m_body += m_parser.takeBody();
         QPointer<ConnectionReply> alive(this);
         Q_EMIT readyRead();
-        if (!alive || !m_running)
+        if (!alive || (!complete && !m_running))
             return;
     }
-    if (state == HttpResponseParser::State::Complete) {
-        releaseConnection();
-        m_running = false;
+    if (complete)
         Q_EMIT finished();
-    }
 }
 
 void ConnectionReply::onSocketError(QAbstractSocket::SocketError error)
@@ -305,7 +350,7 @@ void ConnectionReply::followRedirect()
     ++m_redirects;
     m_request.url = m_request.url.resolved(QUrl::fromEncoded(m_parser.header("Location")));
     releaseConnection();
-    start(true);
+    start(takeKeptAlive());
 }
 
 // A kept-alive connection may have been closed by the server just as the request went out; the
@@ -316,7 +361,7 @@ bool ConnectionReply::retryOnNewConnection()
         return false;
     m_retried = true;
     closeConnection(std::exchange(m_socket, nullptr));
-    start(false);
+    start(nullptr);
     return true;
 }
 
@@ -338,7 +383,12 @@ void ConnectionReply::fail(Failure failure)
         closeConnection(std::exchange(m_socket, nullptr));
     m_failure = failure;
     m_running = false;
-    Q_EMIT finished();
+    if (m_discarded)
+        deleteLater();
+    else if (m_starting)
+        QTimer::singleShot(0, this, [this] { Q_EMIT finished(); });
+    else
+        Q_EMIT finished();
 }
 
 } // namespace mcpbroker::http

@@ -22,7 +22,8 @@ class ConnectionReply : public ClientReply
 {
     Q_OBJECT
 public:
-    // Starts from the event loop, so that the caller can connect to the signals first.
+    // Sends at once on a kept-alive connection, else from the event loop; either way it emits
+    // nothing before the caller returns to the event loop, so it can connect to the signals.
     ConnectionReply(ClientRequest request, ConnectionPool *pool, QObject *parent);
     ~ConnectionReply() override;
 
@@ -39,9 +40,11 @@ public:
     Failure failure() const override;
     bool isRunning() const override;
     void abort() override;
+    void discard() override;
 
 private:
-    void start(bool mayReuseConnection);
+    QTcpSocket *takeKeptAlive();
+    void start(QTcpSocket *keptAlive); // nullptr: on a new connection
     void writeRequest();
     void onReadyRead();
     void onSocketError(QAbstractSocket::SocketError error);
@@ -61,11 +64,13 @@ private:
     QByteArray m_body; // arrived, not yet read
     Failure m_failure = Failure::None;
     bool m_running = true;
+    bool m_starting = false; // inside the constructor: signals must wait for the event loop
     bool m_headSeen = false;
     bool m_redirecting = false;  // this answer is a redirect we follow: its body is not ours
     bool m_reusedConnection = false;
     bool m_answerStarted = false; // a byte of the answer arrived on this connection
     bool m_retried = false;
+    bool m_discarded = false; // discard(): reading the rest of the answer, for the connection
     int m_redirects = 0;
 };
 

@@ -304,9 +304,7 @@ struct StreamableHttpClient::Private
     {
         if (ClientReply *r = reply.data()) {
             QObject::disconnect(r, nullptr, q, nullptr);
-            if (r->isRunning())
-                r->abort();
-            r->deleteLater();
+            r->discard();
         }
         reply = nullptr;
     }

@@ -8,6 +8,7 @@
 #include <QNetworkAccessManager>
 #include <QNetworkProxy>
 #include <QScopeGuard>
+#include <QPointer>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -232,6 +233,8 @@ private Q_SLOTS:
     void secondRequestReusesTheKeptAliveConnection();
     void answerWithConnectionCloseIsNotReused();
     void chunkedAnswerIsReadableAsEachPieceArrives();
+    void discardedStreamGivesItsConnectionBackWhenItEnds();
+    void replyDiscardedOnItsLastBytesKeepsItsConnection();
     void bodyDelimitedByTheCloseOrCutShortByIt_data();
     void bodyDelimitedByTheCloseOrCutShortByIt();
     void requestOnAKeptAliveConnectionClosedUnansweredIsSentAgainOnANewOne();
@@ -458,6 +461,53 @@ void TestHttpClient::chunkedAnswerIsReadableAsEachPieceArrives()
     QCOMPARE(streamed, firstEvent + secondEvent);
     QCOMPARE(reply->bytesAvailable(), qint64(0));
     QVERIFY(!m_server->closedByClient(0));
+}
+
+// What StreamableHttpClient does once the response it waited for arrived on a POST's event
+// stream: it discards the reply. The server ends the stream right after; the connection then
+// serves the next request instead of being closed.
+void TestHttpClient::discardedStreamGivesItsConnectionBackWhenItEnds()
+{
+    ClientReply *reply = send("POST", QStringLiteral("/mcp"), {}, "call");
+    QTRY_COMPARE(m_server->requests().size(), 1);
+    m_server->write(0,
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                    "Transfer-Encoding: chunked\r\n\r\n"
+                    + chunk("data: {\"id\":1}\n\n"));
+    QTRY_VERIFY(reply->bytesAvailable() > 0);
+    QPointer<ClientReply> discarded(reply);
+    QSignalSpy finished(reply, &ClientReply::finished);
+    reply->discard();
+    m_server->write(0, "0\r\n\r\n");
+    QTRY_VERIFY(!discarded);
+    QCOMPARE(finished.count(), 0); // a discarded reply reports nothing
+
+    m_server->answerNext(okAnswer("next"));
+    ClientReply *next = send("POST", QStringLiteral("/mcp"), {}, "again");
+    QTRY_VERIFY(!next->isRunning());
+    QCOMPARE(next->readAll(), QByteArray("next"));
+    QCOMPARE(m_server->connectionCount(), 1);
+    QVERIFY(!m_server->closedByClient(0));
+}
+
+// The answer arrives whole; the slot that reads it discards the reply at once (as
+// StreamableHttpClient does with a response): the connection was already given back.
+void TestHttpClient::replyDiscardedOnItsLastBytesKeepsItsConnection()
+{
+    m_server->answerNext(okAnswer("whole"));
+    ClientReply *reply = send("POST", QStringLiteral("/mcp"), {}, "call");
+    QByteArray read;
+    connect(reply, &ClientReply::readyRead, this, [&read, reply] {
+        read += reply->readAll();
+        reply->discard();
+    });
+    QTRY_COMPARE(read, QByteArray("whole"));
+
+    m_server->answerNext(okAnswer("next"));
+    ClientReply *next = send("POST", QStringLiteral("/mcp"), {}, "again");
+    QTRY_VERIFY(!next->isRunning());
+    QCOMPARE(next->readAll(), QByteArray("next"));
+    QCOMPARE(m_server->connectionCount(), 1);
 }
 
 void TestHttpClient::bodyDelimitedByTheCloseOrCutShortByIt_data()
