@@ -172,8 +172,6 @@ void HttpConnection::writeResponseBytes(const QByteArray &bytes)
         return;
     }
     m_socket->write(bytes);
-    // Push to the kernel now: a streamed event must not wait for the next event loop pass.
-    m_socket->flush();
 }
 
 void HttpConnection::responseStarted(int status)
