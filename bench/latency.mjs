@@ -4,8 +4,10 @@
 //   direct      Streamable HTTP to the upstream
 //   broker      Streamable HTTP to the broker's /mcp (tool fx__echo), the broker to the upstream
 //   mcp-remote  stdio to mcp-remote (npm), mcp-remote over Streamable HTTP to the upstream
+//   tcp-relay   Streamable HTTP through bench/diag/tcp-relay.c, which only relays bytes: what
+//               any process between client and upstream costs on this machine (the floor)
 // in rounds: each round makes --batch calls on each path, the order of the paths rotating from
-// round to round, so that drift of the machine's load hits all three alike. One call at a time.
+// round to round, so that drift of the machine's load hits all paths alike. One call at a time.
 //
 //   bench/latency.mjs [--calls N] [--batch N] [--warmup N]      (defaults 2000, 100, 200)
 //                     [--preload-nodelay]
@@ -19,7 +21,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   BrokerHome, die, enterHarness, httpClient, log, makeWorkDir, median, node22, noDelayPreload, numberOption, peersDir,
-  printTable, startFixture, stdioClient, summarize, timedCall, writeResult,
+  printTable, startFixture, startTcpRelay, stdioClient, summarize, timedCall, writeResult,
 } from './lib/common.mjs';
 
 enterHarness(import.meta.url);
@@ -39,6 +41,7 @@ const home = new BrokerHome(work.dir);
 await home.add('fx', fixture.url);
 await home.createGrant();
 const broker = await home.serve({ env: noDelayPreload(work.dir, preloadNoDelay) });
+const relay = await startTcpRelay(work.dir, fixture.url);
 
 // mcp-remote as an MCP client's config would start it; the upstream needs no sign-in, and its
 // OAuth state (none) goes to the scratch folder instead of ~/.mcp-auth.
@@ -54,6 +57,7 @@ const paths = [
       logPath: join(work.dir, 'mcp-remote.log'),
     }),
   },
+  { name: 'tcp-relay', tool: 'echo', session: await httpClient(relay.url) },
 ];
 
 log(`warm-up: ${warmup} calls per path`);
@@ -78,6 +82,7 @@ for (let round = 0; round < rounds; round++) {
 
 for (const path of paths) await path.session.close();
 await broker.stop();
+await relay.stop();
 await fixture.stop();
 
 const round3 = (x) => Math.round(x * 1000) / 1000;
@@ -101,8 +106,10 @@ const targets = {
   brokerBelowMcpRemoteP50: added.broker.p50 < added['mcp-remote'].p50,
   brokerBelowMcpRemoteP99: added.broker.p99 < added['mcp-remote'].p99,
 };
+// Not a target: how much of the broker's p50 any hop costs here, and how much is its own work.
+const beyondRelayP50 = round3(added.broker.p50 - added['tcp-relay'].p50);
 
-writeResult(preloadNoDelay ? 'latency-nodelay' : 'latency', { diagnostic: preloadNoDelay ? 'broker with TCP_NODELAY preloaded' : undefined, calls: rounds * batch, batch, warmup, stats, added, targets });
+writeResult(preloadNoDelay ? 'latency-nodelay' : 'latency', { diagnostic: preloadNoDelay ? 'broker with TCP_NODELAY preloaded' : undefined, calls: rounds * batch, batch, warmup, stats, added, beyondRelayP50, targets });
 work.cleanup();
 
 printTable(
@@ -114,3 +121,4 @@ printTable(
   }),
 );
 for (const [target, met] of Object.entries(targets)) process.stdout.write(`${met ? 'MET    ' : 'MISSED '} ${target}\n`);
+process.stdout.write(`broker's p50 beyond a bare TCP relay's: ${beyondRelayP50} ms\n`);

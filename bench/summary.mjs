@@ -33,14 +33,18 @@ if (latency) {
   rows.push(['broker adds, p50 ms', added.broker.p50, '< 0.3', verdict(added.broker.p50 < 0.3)]);
   rows.push(['broker adds, p99 ms', added.broker.p99, '< 2', verdict(added.broker.p99 < 2)]);
   rows.push(['mcp-remote adds, p50 / p99 ms', `${added['mcp-remote'].p50} / ${added['mcp-remote'].p99}`, '', '']);
+  if (added['tcp-relay']) {
+    rows.push(['a bare TCP relay adds, p50 / p99 ms (the floor of any hop)', `${added['tcp-relay'].p50} / ${added['tcp-relay'].p99}`, '', '']);
+  }
   rows.push(['broker adds less than mcp-remote (p50, p99)', `${added.broker.p50} vs ${added['mcp-remote'].p50}, ${added.broker.p99} vs ${added['mcp-remote'].p99}`, 'below',
     verdict(added.broker.p50 < added['mcp-remote'].p50 && added.broker.p99 < added['mcp-remote'].p99)]);
 }
 const noDelay = load('latency-nodelay');
 if (noDelay) {
   const { added } = noDelay;
-  rows.push([`diagnostic, broker with TCP_NODELAY preloaded: broker adds p50 / p99 ms (n=${noDelay.stats.broker.n})`, `${added.broker.p50} / ${added.broker.p99}`, '< 0.3 / < 2', verdict(added.broker.p50 < 0.3 && added.broker.p99 < 2)]);
-  rows.push(['diagnostic, same run: mcp-remote adds p50 / p99 ms', `${added['mcp-remote'].p50} / ${added['mcp-remote'].p99}`, '', '']);
+  // The broker sets TCP_NODELAY itself: with the preload this is just a second run.
+  rows.push([`second run (--preload-nodelay): broker adds p50 / p99 ms (n=${noDelay.stats.broker.n})`, `${added.broker.p50} / ${added.broker.p99}`, '< 0.3 / < 2', verdict(added.broker.p50 < 0.3 && added.broker.p99 < 2)]);
+  rows.push(['second run: mcp-remote adds p50 / p99 ms', `${added['mcp-remote'].p50} / ${added['mcp-remote'].p99}`, '', '']);
 }
 const throughput = load('throughput');
 if (throughput) {
@@ -53,7 +57,7 @@ if (throughput) {
 const throughputNoDelay = load('throughput-nodelay');
 if (throughputNoDelay) {
   const cells = throughputNoDelay.results.filter((r) => r.target === 'broker').map((r) => `${r.clients}: ${r.callsPerSecond}`);
-  rows.push(['diagnostic, broker with TCP_NODELAY preloaded: calls/s by clients', cells.join(', '), '', '']);
+  rows.push(['second run (--preload-nodelay): calls/s by clients', cells.join(', '), '', '']);
 }
 const callgrind = load('callgrind');
 if (callgrind) rows.push([`broker instructions per tools/call (callgrind), upstream with ${callgrind.upstreamTools} tools`, callgrind.instructionsPerCall.toLocaleString('en'), '', '']);

@@ -183,6 +183,19 @@ export async function startFixture(workDir, name = 'fx') {
   return proc;
 }
 
+// bench/diag/tcp-relay.c, built with cc into workDir, relaying to `targetUrl`'s port: the
+// cheapest possible process between a client and a server. `.url` is targetUrl through it.
+export async function startTcpRelay(workDir, targetUrl) {
+  const binary = join(workDir, 'tcp-relay');
+  execFileSync('cc', ['-O2', '-o', binary, join(benchDir, 'diag/tcp-relay.c')]);
+  const target = new URL(targetUrl);
+  const proc = new Proc('tcp-relay', binary, [target.port], { logDir: workDir });
+  const [, port] = await proc.waitForLine(/^LISTENING (\d+)$/);
+  target.port = port;
+  proc.url = target.href;
+  return proc;
+}
+
 // ---------------------------------------------------------------- the broker
 
 function execCapture(command, args, env, timeoutMs = 30000) {
