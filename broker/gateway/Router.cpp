@@ -163,10 +163,12 @@ public:
     void respond(const json &response) override
     {
         const json &result = response.value("result", json());
-        finish(response.contains("error")                                     ? "error"
-                       : result.is_object() && result.value("isError", false) ? "tool-error"
-                                                                              : "ok");
+        const char *outcome = response.contains("error")                        ? "error"
+                : result.is_object() && result.value("isError", false) ? "tool-error"
+                                                                        : "ok";
+        // The client first, then the audit line (a file append).
         m_inner->respond(response);
+        finish(outcome);
     }
     void abandon() override
     {

@@ -183,6 +183,10 @@ void HttpConnection::responderFinished(HttpResponder *responder)
 {
     if (responder != m_current)
         return;
+    // A whole answer goes out now; pieces of one still running leave after this event-loop pass,
+    // together (writeResponseBytes).
+    if (m_socket->state() == QAbstractSocket::ConnectedState)
+        m_socket->flush();
     m_current = nullptr;
     responder->deleteLater();
     if (!responder->m_keepAlive) {
