@@ -1,80 +1,24 @@
 #include "http/HttpRequestParser.h"
 
+#include "http/HttpSyntax.h"
+
 #include <QList>
 
 #include <optional>
 
 namespace mcpbroker::http {
 
+using syntax::hexValue;
+using syntax::isFieldValue;
+using syntax::isToken;
+using syntax::isWhitespace;
+using syntax::listElements;
+using syntax::trimmedOws;
+
 namespace {
 
 // A chunk-size line with its extensions; longer is an attack, not a client.
 constexpr qsizetype kMaxChunkLineBytes = 4096;
-
-bool isTchar(char c)
-{
-    // RFC 9110 §5.6.2 token characters.
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-        return true;
-    switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-        return true;
-    default:
-        return false;
-    }
-}
-
-bool isToken(QByteArrayView text)
-{
-    if (text.isEmpty())
-        return false;
-    for (char c : text) {
-        if (!isTchar(c))
-            return false;
-    }
-    return true;
-}
-
-// field-value characters (RFC 9110 §5.5): VCHAR, obs-text, SP and HTAB; no other controls.
-bool isFieldValue(QByteArrayView text)
-{
-    for (char c : text) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u == '\t')
-            continue;
-        if (u < 0x20 || u == 0x7f)
-            return false;
-    }
-    return true;
-}
-
-bool isWhitespace(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
-QByteArray trimmedOws(QByteArrayView text)
-{
-    qsizetype begin = 0;
-    qsizetype end = text.size();
-    while (begin < end && isWhitespace(text.at(begin)))
-        ++begin;
-    while (end > begin && isWhitespace(text.at(end - 1)))
-        --end;
-    return text.sliced(begin, end - begin).toByteArray();
-}
-
-int hexValue(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 // Percent-decodes `text`; nullopt when a '%' is not followed by two hex digits.
 std::optional<QByteArray> percentDecoded(QByteArrayView text)
@@ -96,18 +40,6 @@ std::optional<QByteArray> percentDecoded(QByteArrayView text)
         i += 2;
     }
     return out;
-}
-
-// Elements of a comma-separated list (RFC 9110 §5.6.1), trimmed, empty elements dropped.
-QList<QByteArray> listElements(const QByteArray &value)
-{
-    QList<QByteArray> elements;
-    for (const QByteArray &part : value.split(',')) {
-        QByteArray element = trimmedOws(part);
-        if (!element.isEmpty())
-            elements.append(std::move(element));
-    }
-    return elements;
 }
 
 enum class LengthParse { Ok, Invalid, TooLarge };

@@ -1,11 +1,20 @@
 #include "http/HttpResponseParser.h"
 
+#include "http/HttpSyntax.h"
+
 #include <algorithm>
 #include <limits>
 #include <optional>
 #include <utility>
 
 namespace mcpbroker::http {
+
+using syntax::hexValue;
+using syntax::isFieldValue;
+using syntax::isToken;
+using syntax::isWhitespace;
+using syntax::listElements;
+using syntax::trimmedOws;
 
 namespace {
 
@@ -14,81 +23,9 @@ constexpr qsizetype kMaxChunkLineBytes = 4096;
 
 constexpr qsizetype kMaxSize = std::numeric_limits<qsizetype>::max();
 
-bool isTchar(char c)
-{
-    // RFC 9110 §5.6.2 token characters.
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-        return true;
-    return c != '\0' && QByteArrayView("!#$%&'*+-.^_`|~").contains(c);
-}
-
-bool isToken(QByteArrayView text)
-{
-    if (text.isEmpty())
-        return false;
-    for (char c : text) {
-        if (!isTchar(c))
-            return false;
-    }
-    return true;
-}
-
-// field-value and reason-phrase characters (RFC 9110 §5.5, RFC 9112 §4): VCHAR, obs-text,
-// SP and HTAB; no other controls, so no bare CR either.
-bool isFieldValue(QByteArrayView text)
-{
-    for (char c : text) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u == '\t')
-            continue;
-        if (u < 0x20 || u == 0x7f)
-            return false;
-    }
-    return true;
-}
-
-bool isWhitespace(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
 bool isDigit(char c)
 {
     return c >= '0' && c <= '9';
-}
-
-QByteArray trimmedOws(QByteArrayView text)
-{
-    qsizetype begin = 0;
-    qsizetype end = text.size();
-    while (begin < end && isWhitespace(text.at(begin)))
-        ++begin;
-    while (end > begin && isWhitespace(text.at(end - 1)))
-        --end;
-    return text.sliced(begin, end - begin).toByteArray();
-}
-
-int hexValue(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-// Elements of a comma-separated list (RFC 9110 §5.6.1), trimmed, empty elements dropped.
-QList<QByteArray> listElements(const QByteArray &value)
-{
-    QList<QByteArray> elements;
-    for (const QByteArray &part : value.split(',')) {
-        QByteArray element = trimmedOws(part);
-        if (!element.isEmpty())
-            elements.append(std::move(element));
-    }
-    return elements;
 }
 
 bool listContains(const QList<QByteArray> &elements, QByteArrayView token)
