@@ -13,19 +13,19 @@ constexpr qsizetype kMaxIdleConnections = 8;
 // out on a connection the server is just closing.
 constexpr int kMaxIdleMs = 4'000;
 
-void closeLater(QTcpSocket *socket)
+} // namespace
+
+void ConnectionPool::close(QTcpSocket *socket)
 {
     socket->disconnect();
     socket->abort();
     socket->deleteLater();
 }
 
-} // namespace
-
 ConnectionPool::~ConnectionPool()
 {
     for (const Idle &idle : m_idle)
-        closeLater(idle.socket);
+        close(idle.socket);
 }
 
 QTcpSocket *ConnectionPool::take(const QString &origin)
@@ -38,7 +38,7 @@ QTcpSocket *ConnectionPool::take(const QString &origin)
         const Idle idle = *it;
         m_idle.erase(std::next(it).base());
         if (idle.expiry.hasExpired() || idle.socket->state() != QAbstractSocket::ConnectedState) {
-            closeLater(idle.socket);
+            close(idle.socket);
             continue;
         }
         disconnect(idle.socket, nullptr, this, nullptr);
@@ -50,11 +50,11 @@ QTcpSocket *ConnectionPool::take(const QString &origin)
 void ConnectionPool::giveBack(const QString &origin, QTcpSocket *socket)
 {
     if (socket->state() != QAbstractSocket::ConnectedState || socket->bytesAvailable() > 0) {
-        closeLater(socket);
+        close(socket);
         return;
     }
     if (qsizetype(m_idle.size()) >= kMaxIdleConnections) {
-        closeLater(m_idle.front().socket);
+        close(m_idle.front().socket);
         m_idle.erase(m_idle.begin());
     }
     socket->setParent(this);
@@ -72,7 +72,7 @@ void ConnectionPool::discard(QTcpSocket *socket)
     if (it == m_idle.end())
         return;
     m_idle.erase(it);
-    closeLater(socket);
+    close(socket);
 }
 
 } // namespace mcpbroker::http

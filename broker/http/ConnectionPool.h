@@ -29,6 +29,10 @@ public:
 
     qsizetype idleCount() const { return qsizetype(m_idle.size()); }
 
+    // Closes a connection at once, wherever it is, and deletes it from the event loop (it may
+    // be the sender of the signal being handled); it reports nothing more.
+    static void close(QTcpSocket *socket);
+
 private:
     struct Idle
     {

@@ -101,13 +101,6 @@ ClientReply::Failure failureOf(QAbstractSocket::SocketError error)
     }
 }
 
-void closeConnection(QTcpSocket *socket)
-{
-    socket->disconnect();
-    socket->abort();
-    socket->deleteLater();
-}
-
 } // namespace
 
 ConnectionReply::ConnectionReply(ClientRequest request, ConnectionPool *pool, QObject *parent)
@@ -140,7 +133,7 @@ QTcpSocket *ConnectionReply::takeKeptAlive()
 ConnectionReply::~ConnectionReply()
 {
     if (m_socket)
-        closeConnection(m_socket);
+        ConnectionPool::close(m_socket);
 }
 
 bool ConnectionReply::isSendable(const ClientRequest &request)
@@ -154,7 +147,7 @@ bool ConnectionReply::isSendable(const ClientRequest &request)
 
 int ConnectionReply::status() const
 {
-    return m_headSeen && !m_redirecting ? m_parser.status() : 0;
+    return m_headSeen && m_redirectTarget.isEmpty() ? m_parser.status() : 0;
 }
 
 QByteArray ConnectionReply::reasonPhrase() const
@@ -197,24 +190,18 @@ void ConnectionReply::discard()
 {
     blockSignals(true);
     m_body.clear();
-    if (!m_running || !m_headSeen || m_redirecting) {
-        if (m_running)
-            abort();
-        deleteLater();
-        return;
-    }
+    if (!m_running || !m_headSeen || !m_redirectTarget.isEmpty())
+        return ClientReply::discard();
     m_discarded = true;
-    QTimer::singleShot(kDrainMs, this, [this] {
-        abort();
-        deleteLater();
-    });
+    // Too slow: abort() ends it, and fail() deletes a discarded reply.
+    QTimer::singleShot(kDrainMs, this, [this] { abort(); });
 }
 
 void ConnectionReply::start(QTcpSocket *keptAlive)
 {
     m_parser.expectResponseTo(m_request.method);
     m_headSeen = false;
-    m_redirecting = false;
+    m_redirectTarget.clear();
     m_answerStarted = false;
     QTcpSocket *socket = keptAlive;
     m_reusedConnection = socket != nullptr;
@@ -272,9 +259,9 @@ void ConnectionReply::onParsed(HttpResponseParser::State state)
     }
     if (!m_headSeen) {
         m_headSeen = true;
-        m_redirecting = redirectsWithinOrigin();
+        m_redirectTarget = redirectWithinOrigin();
     }
-    if (m_redirecting) {
+    if (!m_redirectTarget.isEmpty()) {
         m_parser.takeBody();
         if (state == HttpResponseParser::State::Complete)
             followRedirect();
@@ -335,20 +322,21 @@ void ConnectionReply::onClosed()
 
 // RFC 9110 §15.4.8/9: the same method and body go to the new target. Other redirects are
 // answers: a POST turned into a GET means nothing to an MCP server.
-bool ConnectionReply::redirectsWithinOrigin() const
+QUrl ConnectionReply::redirectWithinOrigin() const
 {
     const int code = m_parser.status();
     if ((code != 307 && code != 308) || m_redirects >= kMaxRedirects)
-        return false;
+        return {};
     const QUrl target = m_request.url.resolved(QUrl::fromEncoded(m_parser.header("Location")));
-    return target.isValid() && target.scheme() == m_request.url.scheme()
+    const bool sameOrigin = target.isValid() && target.scheme() == m_request.url.scheme()
             && originOf(target) == m_origin;
+    return sameOrigin ? target : QUrl();
 }
 
 void ConnectionReply::followRedirect()
 {
     ++m_redirects;
-    m_request.url = m_request.url.resolved(QUrl::fromEncoded(m_parser.header("Location")));
+    m_request.url = m_redirectTarget;
     releaseConnection();
     start(takeKeptAlive());
 }
@@ -360,7 +348,7 @@ bool ConnectionReply::retryOnNewConnection()
     if (!m_reusedConnection || m_answerStarted || m_retried)
         return false;
     m_retried = true;
-    closeConnection(std::exchange(m_socket, nullptr));
+    ConnectionPool::close(std::exchange(m_socket, nullptr));
     start(nullptr);
     return true;
 }
@@ -374,13 +362,13 @@ void ConnectionReply::releaseConnection()
     if (m_parser.keepAlive() && m_pool)
         m_pool->giveBack(m_origin, socket);
     else
-        closeConnection(socket);
+        ConnectionPool::close(socket);
 }
 
 void ConnectionReply::fail(Failure failure)
 {
     if (m_socket)
-        closeConnection(std::exchange(m_socket, nullptr));
+        ConnectionPool::close(std::exchange(m_socket, nullptr));
     m_failure = failure;
     m_running = false;
     if (m_discarded)

@@ -50,7 +50,9 @@ private:
     void onSocketError(QAbstractSocket::SocketError error);
     void onClosed();
     void onParsed(HttpResponseParser::State state);
-    bool redirectsWithinOrigin() const;
+    // The target of a 307/308 within the origin (the method and body go there); empty for any
+    // other answer, which is the caller's.
+    QUrl redirectWithinOrigin() const;
     void followRedirect();
     bool retryOnNewConnection();
     void releaseConnection();
@@ -66,7 +68,7 @@ private:
     bool m_running = true;
     bool m_starting = false; // inside the constructor: signals must wait for the event loop
     bool m_headSeen = false;
-    bool m_redirecting = false;  // this answer is a redirect we follow: its body is not ours
+    QUrl m_redirectTarget; // set: this answer is a redirect we follow, its body is not ours
     bool m_reusedConnection = false;
     bool m_answerStarted = false; // a byte of the answer arrived on this connection
     bool m_retried = false;
