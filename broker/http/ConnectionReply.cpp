@@ -62,8 +62,7 @@ QByteArray serialize(const ClientRequest &request)
 
     QByteArray wire;
     wire.reserve(256 + request.body.size());
-    wire += request.method + ' ' + target + " HTTP/1.1\r\nHost: " + hostField(request.url)
-            + "\r\n";
+    wire += request.method + ' ' + target + " HTTP/1.1\r\nHost: " + hostField(request.url) + "\r\n";
     if (!namesField(request.headers, "User-Agent"))
         wire += "User-Agent: mcp-broker/" MCPB_VERSION "\r\n";
     for (const auto &[name, value] : request.headers)
